@@ -1,0 +1,80 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "presence-bridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "presence-bridge", targets: ["presence-bridge"]),
+        .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "PresenceCore", targets: ["PresenceCore"]),
+        .library(name: "PresenceClient", targets: ["PresenceClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"]), .brew(["mosquitto"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        .target(
+            name: "MQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "PresenceCore"),
+        .target(
+            name: "PresenceBridge",
+            dependencies: [
+                "MQTT", "PresenceCore", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "PresenceClient",
+            dependencies: ["MQTT", "PresenceCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "LocalBroker",
+            dependencies: ["MQTT", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "EngineBenchmarks",
+            dependencies: ["PresenceCore", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
+        .target(
+            name: "LoadBenchmarks",
+            dependencies: [
+                "MQTT", "LocalBroker", "PresenceCore",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "presence-bridge",
+            dependencies: [
+                "PresenceBridge", "PresenceClient", "LocalBroker", "MQTT", "PresenceCore",
+                "EngineBenchmarks", "LoadBenchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker"]),
+        .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
+        .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "LocalBroker", "MQTT", "PresenceCore"]),
+        .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceBridge", "LocalBroker", "MQTT"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

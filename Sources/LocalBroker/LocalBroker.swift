@@ -1,0 +1,198 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A mosquitto broker of its own for tests and benchmarks: the repository's shipped
+/// `mosquitto.conf` and ACL, rewritten for a temporary folder and a free port.
+///
+/// The rewrite replaces the listener (127.0.0.1 and a free port), `password_file`, `acl_file`,
+/// `persistence_location` and `log_dest` (a file); everything else is as shipped. Started as
+/// root, mosquitto drops to the user `mosquitto`, so the folder is handed to that user.
+public final class LocalBroker: Sendable {
+    /// The TCP port the broker listens on (127.0.0.1).
+    public let port: Int
+    /// The temporary folder with the config, passwords, ACL, data and log.
+    public let folder: String
+    private let configPath: String
+    private let process: Mutex<ChildProcess?>
+
+    /// `mqtt://127.0.0.1:PORT`.
+    public var url: String { "mqtt://127.0.0.1:\(port)" }
+
+    /// The broker's log file.
+    public var logPath: String { folder + "/mosquitto.log" }
+
+    private init(port: Int, folder: String, configPath: String, process: ChildProcess) {
+        self.port = port
+        self.folder = folder
+        self.configPath = configPath
+        self.process = Mutex(process)
+    }
+
+    /// Starts mosquitto with the repository's shipped mosquitto.conf + ACL, rewritten for a temp
+    /// folder and a free port; returns once the port accepts connections.
+    ///
+    /// `users` maps user names to passwords (hashed with `mosquitto_passwd -U`); `extraACL` is
+    /// appended to the copied ACL (e.g. `user bench\ntopic readwrite bench/#`).
+    public static func start(
+        configFile: String, aclFile: String, users: [String: String], extraACL: String = ""
+    ) async throws -> LocalBroker {
+        let fileManager = FileManager.default
+        let folder = fileManager.temporaryDirectory.path + "/presence-broker-" + UUID().uuidString.prefix(8)
+        try fileManager.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
+        do {
+            let port = try freePort()
+            let shipped = try String(contentsOfFile: configFile, encoding: .utf8)
+            let acl = try String(contentsOfFile: aclFile, encoding: .utf8)
+            let config = rewrite(config: shipped, folder: folder, port: port)
+            let configPath = folder + "/mosquitto.conf"
+            try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+            try (acl + "\n" + extraACL + "\n").write(toFile: folder + "/acl", atomically: true, encoding: .utf8)
+            let passwords = users.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)\n" }.joined()
+            try passwords.write(toFile: folder + "/passwd", atomically: true, encoding: .utf8)
+            if !users.isEmpty {
+                let hasher = try ChildProcess.spawn("mosquitto_passwd", ["-U", folder + "/passwd"])
+                let status = try await hasher.waitForExit(timeout: .seconds(30))
+                guard status == 0 else {
+                    throw ChildProcessError(message: "mosquitto_passwd -U failed (\(status)): \(hasher.errorLines)")
+                }
+            }
+            try handToBrokerUser(folder)
+            let process = try await launch(configPath: configPath, port: port, folder: folder)
+            return LocalBroker(port: port, folder: folder, configPath: configPath, process: process)
+        } catch {
+            try? fileManager.removeItem(atPath: folder)
+            throw error
+        }
+    }
+
+    /// SIGTERM, SIGKILL after a short wait; removes the temp folder.
+    public func stop() async {
+        await stopProcess()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Stops and starts again on the same port and data folder (persistence kept).
+    public func restart() async throws {
+        await stopProcess()
+        let process = try await Self.launch(configPath: configPath, port: port, folder: folder)
+        self.process.withLock { $0 = process }
+    }
+
+    /// Stops the broker process only (the folder stays, `restart()` works afterwards).
+    public func stopProcess() async {
+        let process: ChildProcess? = self.process.withLock { stored in
+            let process = stored
+            stored = nil
+            return process
+        }
+        if let process { await process.terminate(grace: .seconds(5)) }
+    }
+
+    /// The broker's log so far (for failure messages).
+    public func log() -> String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    // MARK: - Helpers
+
+    private static func launch(configPath: String, port: Int, folder: String) async throws -> ChildProcess {
+        let process = try ChildProcess.spawn("mosquitto", ["-c", configPath])
+        let deadline = ContinuousClock.now + .seconds(15)
+        while true {
+            if acceptsConnections(port: port) { return process }
+            if let status = process.exitStatus {
+                let log = (try? String(contentsOfFile: folder + "/mosquitto.log", encoding: .utf8)) ?? ""
+                throw ChildProcessError(message: "mosquitto exited with \(status) at start: \(process.errorLines) \(log)")
+            }
+            if ContinuousClock.now > deadline {
+                await process.terminate()
+                throw ChildProcessError(message: "mosquitto did not listen on port \(port) within 15 s")
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The shipped config with the listener, files and logging pointed at `folder`.
+    static func rewrite(config: String, folder: String, port: Int) -> String {
+        let replaced: Set<String> = [
+            "listener", "port", "bind_address", "password_file", "acl_file", "persistence_location",
+            "persistence_file", "log_dest", "pid_file", "user",
+        ]
+        var lines: [String] = []
+        for line in config.split(separator: "\n", omittingEmptySubsequences: false) {
+            let key = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+            if replaced.contains(key) {
+                lines.append("# (LocalBroker) " + line)
+            } else {
+                lines.append(String(line))
+            }
+        }
+        lines.append(contentsOf: [
+            "",
+            "# Rewritten by LocalBroker for a temporary folder and a free port.",
+            "listener \(port) 127.0.0.1",
+            "password_file \(folder)/passwd",
+            "acl_file \(folder)/acl",
+            "persistence_location \(folder)/data/",
+            "log_dest file \(folder)/mosquitto.log",
+            "",
+        ])
+        return lines.joined(separator: "\n")
+    }
+
+    /// As root, mosquitto drops to the user `mosquitto`: it must read the files and write the data and log.
+    private static func handToBrokerUser(_ folder: String) throws {
+        guard geteuid() == 0, let entry = getpwnam("mosquitto") else { return }
+        let uid = entry.pointee.pw_uid
+        let gid = entry.pointee.pw_gid
+        let fileManager = FileManager.default
+        var paths = [folder]
+        if let contents = fileManager.enumerator(atPath: folder) {
+            for case let relative as String in contents { paths.append(folder + "/" + relative) }
+        }
+        for path in paths where chown(path, uid, gid) != 0 {
+            throw ChildProcessError(message: "chown \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// A port that was free a moment ago: bind 127.0.0.1:0 and read the number back.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ChildProcessError(message: "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw ChildProcessError(message: "bind: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// true when a TCP connection to 127.0.0.1:port succeeds.
+    static func acceptsConnections(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import CMosquitto
+
+/// Publish, subscribe and unsubscribe: called from tasks, they queue a packet in libmosquitto
+/// (threaded mode) while holding the state lock, and wait for the acknowledgement, which the
+/// network thread delivers through the callbacks.
+extension Connection {
+    func publish(_ message: MQTTMessage) async throws(MQTTError) {
+        if let setupError { throw setupError }
+        guard let mosq = handle else { throw MQTTError.invalidState("no libmosquitto handle") }
+        let limit = configuration.maxInflightPublishes
+        let haveSlot: Bool = state.withLock { state in
+            guard state.reservedSlots < limit, state.slotWaiters.isEmpty else { return false }
+            state.reservedSlots += 1
+            return true
+        }
+        if !haveSlot {
+            // Wait for on_publish (or a dropped connection) to hand a slot over.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now: Bool = state.withLock { state in
+                    if state.reservedSlots < limit && state.slotWaiters.isEmpty {
+                        state.reservedSlots += 1
+                        return true
+                    }
+                    state.slotWaiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+        var wakeups = Wakeups()
+        var savedErrno: Int32 = 0
+        let (rc, phase): (Int32, Phase) = state.withLock { state in
+            guard state.phase == .connected else {
+                releaseSlot(&state, into: &wakeups)
+                return (MOSQError.noConnection, state.phase)
+            }
+            var mid: Int32 = 0
+            let rc = message.topic.withCString { topic in
+                message.payload.withUnsafeBytes { bytes in
+                    mosquitto_publish_v5(
+                        mosq, &mid, topic, Int32(clamping: bytes.count), bytes.baseAddress,
+                        Int32(message.qos.rawValue), message.retain, nil)
+                }
+            }
+            if rc == MOSQError.success {
+                state.inflight.insert(mid)
+                state.published += 1
+            } else {
+                savedErrno = cmosquitto_errno()
+                releaseSlot(&state, into: &wakeups)
+            }
+            return (rc, state.phase)
+        }
+        wakeups.resume(error: .noConnection)
+        guard rc == MOSQError.success else {
+            if phase == .closed { throw MQTTError.invalidState("the client is closed") }
+            if rc == MOSQError.noConnection { throw MQTTError.noConnection }
+            throw MQTTError(mosquitto: rc, errno: savedErrno, context: "publish to '\(message.topic)'")
+        }
+    }
+
+    func waitForPublishes() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done: Bool = state.withLock { state in
+                guard state.reservedSlots > 0 else { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    func subscribe(_ filters: [String], qos: QoS) async throws(MQTTError) -> [QoS?] {
+        if let setupError { throw setupError }
+        guard let mosq = handle else { throw MQTTError.invalidState("no libmosquitto handle") }
+        guard !filters.isEmpty else { return [] }
+        let result: Result<[QoS?], MQTTError> = await withCheckedContinuation { continuation in
+            let failure: MQTTError? = state.withLock { state in
+                guard state.phase == .connected else {
+                    return state.phase == .closed ? .invalidState("the client is closed") : .noConnection
+                }
+                var mid: Int32 = 0
+                let rc = Connection.withCStrings(filters) { pointers, count in
+                    mosquitto_subscribe_multiple(mosq, &mid, count, pointers, Int32(qos.rawValue), 0, nil)
+                }
+                guard rc == MOSQError.success else {
+                    return MQTTError(mosquitto: rc, errno: cmosquitto_errno(), context: "subscribe to \(filters)")
+                }
+                state.subscribeWaiters[mid] = SubscribeWaiter(filters: filters, continuation: continuation)
+                for filter in filters {
+                    if let index = state.subscriptions.firstIndex(where: { $0.filter == filter }) {
+                        state.subscriptions[index].qos = qos
+                    } else {
+                        state.subscriptions.append((filter, qos))
+                    }
+                }
+                return nil
+            }
+            if let failure { continuation.resume(returning: .failure(failure)) }
+        }
+        return try result.get()
+    }
+
+    func unsubscribe(_ filters: [String]) async throws(MQTTError) {
+        if let setupError { throw setupError }
+        guard let mosq = handle else { throw MQTTError.invalidState("no libmosquitto handle") }
+        guard !filters.isEmpty else { return }
+        let result: Result<Void, MQTTError> = await withCheckedContinuation { continuation in
+            let failure: MQTTError? = state.withLock { state in
+                let removed = Set(filters)
+                state.subscriptions.removeAll { removed.contains($0.filter) }
+                guard state.phase == .connected else {
+                    return state.phase == .closed ? .invalidState("the client is closed") : .noConnection
+                }
+                var mid: Int32 = 0
+                let rc = Connection.withCStrings(filters) { pointers, count in
+                    mosquitto_unsubscribe_multiple(mosq, &mid, count, pointers, nil)
+                }
+                guard rc == MOSQError.success else {
+                    return MQTTError(mosquitto: rc, errno: cmosquitto_errno(), context: "unsubscribe from \(filters)")
+                }
+                state.unsubscribeWaiters[mid] = continuation
+                return nil
+            }
+            if let failure { continuation.resume(returning: .failure(failure)) }
+        }
+        try result.get()
+    }
+
+    var statistics: MQTTClientStatistics {
+        let buffer = messages.counters
+        return state.withLock { state in
+            MQTTClientStatistics(
+                received: buffer.appended, published: state.published, publishesRejected: state.rejected,
+                reconnects: state.reconnects, bufferHighWater: buffer.highWater, buffered: buffer.buffered)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// Everything a client needs to connect: where, who, and how it behaves.
+///
+/// Built from a URL (`mqtt://host[:1883]`, `mqtts://host[:8883]`); the password is never logged.
+public struct MQTTConfiguration: Sendable {
+    /// Host name or IP address of the broker.
+    public var host: String
+    /// TCP port of the broker.
+    public var port: Int
+    /// TLS settings; non-nil for `mqtts://` (set to nil to speak plain TCP).
+    public var tls: MQTTTLSConfiguration?
+    /// The MQTT client id; a reconnect with the same id takes the old connection over.
+    public var clientID: String
+    /// User name for the broker, if it requires one.
+    public var username: String?
+    /// Password for the broker; never logged.
+    public var password: String?
+    /// Keepalive interval in seconds (the broker drops the client after 1.5 of them in silence).
+    public var keepAlive: Int = 30
+    /// MQTT 5 unless 3.1.1 is asked for.
+    public var protocolVersion: MQTTProtocolVersion = .v5
+    /// true = every connection starts a new session; false = a persistent session (MQTT 5: kept
+    /// `sessionExpiryInterval` seconds after a disconnect).
+    public var cleanStart: Bool = true
+    /// MQTT 5 session expiry interval in seconds for `cleanStart == false` (0xFFFFFFFF = never expires).
+    public var sessionExpiryInterval: UInt32 = 0xFFFF_FFFF
+    /// The last will, published by the broker when the connection ends without DISCONNECT.
+    public var will: MQTTMessage?
+    /// Disable Nagle's algorithm (measured here: loopback p99 ~27 ms with Nagle, ~1 ms without).
+    public var tcpNoDelay: Bool = true
+    /// publish() waits while this many publishes are unacknowledged (QoS 0 counts until written).
+    public var maxInflightPublishes: Int = 1000
+    /// Automatic reconnection after a lost connection.
+    public var reconnect: MQTTReconnectPolicy = .init()
+
+    /// Parses `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (default 8883, TLS).
+    ///
+    /// IPv6 literals go in brackets: `mqtt://[::1]:1883`. Credentials in the URL are not accepted:
+    /// set `username` / `password`.
+    public init(url: String, clientID: String) throws(MQTTError) {
+        let invalid = MQTTError(code: .invalidURL, message: "expected mqtt://host[:port] or mqtts://host[:port], got '\(url)'")
+        guard let schemeEnd = url.range(of: "://") else { throw invalid }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        var rest = Substring(url[schemeEnd.upperBound...])
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard !rest.isEmpty, !rest.contains("/"), !rest.contains("@"), !rest.contains("?") else { throw invalid }
+        let defaultPort: Int
+        switch scheme {
+        case "mqtt", "tcp": defaultPort = 1883; tls = nil
+        case "mqtts", "ssl", "tls": defaultPort = 8883; tls = MQTTTLSConfiguration()
+        default: throw invalid
+        }
+        var hostPart = rest
+        var portPart: Substring?
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { throw invalid }
+            hostPart = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw invalid }
+                portPart = after.dropFirst()
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            hostPart = rest[..<colon]
+            portPart = rest[rest.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty else { throw invalid }
+        if let portPart {
+            guard let value = Int(portPart), (1...65535).contains(value) else { throw invalid }
+            port = value
+        } else {
+            port = defaultPort
+        }
+        host = String(hostPart)
+        self.clientID = clientID
+    }
+}

@@ -1,0 +1,68 @@
+import MQTT
+import PresenceCore
+
+/// Everything `presence-bridge run` can be told, with the defaults of PROTOCOL.md.
+///
+/// Durations are seconds and may be fractions. The password is never logged or described.
+public struct BridgeConfiguration: Sendable {
+    public var brokerURL = "mqtt://127.0.0.1:1883"
+    public var username: String? = "presence-bridge"
+    public var password: String?
+    /// CA file for `mqtts://` brokers.
+    public var caFile: String?
+    public var clientID = "presence-bridge"
+    /// Folder of the SQLite store; created if missing.
+    public var dataDirectory = "data/bridge"
+    public var topics = TopicLayout()
+    public var heartbeatInterval = 30.0
+    public var offlineGrace = 5.0
+    public var activityTTL = 3.0
+    public var maximumList = 2000
+    public var maximumWatch = 500
+    /// Inputs per second per user (bursts of twice that); 0 turns limiting off.
+    public var rateLimit = 20.0
+    /// How often `bridge/stats` is refreshed.
+    public var statsInterval = 5.0
+    /// The longest wait for the broker's retained replay to end, for brokers that do not
+    /// deliver the bridge's sync marker after the replay (mosquitto does).
+    public var replayTimeout = 10.0
+    /// How finely timers (liveness, grace, activity leases) are resolved.
+    public var timerResolution = 0.02
+    public var version = "0.1.0"
+
+    public init() {}
+
+    /// The engine's share of the configuration.
+    public var engine: EngineConfiguration {
+        var engine = EngineConfiguration()
+        engine.heartbeatIntervalMilliseconds = Int64((heartbeatInterval * 1000).rounded())
+        engine.offlineGraceMilliseconds = Int64((offlineGrace * 1000).rounded())
+        engine.activityTTLMilliseconds = Int64((activityTTL * 1000).rounded())
+        return engine
+    }
+
+    /// The MQTT connection of the bridge, with `bridge/status` offline as its will.
+    func mqtt() throws(MQTTError) -> MQTTConfiguration {
+        var mqtt = try MQTTConfiguration(url: brokerURL, clientID: clientID)
+        mqtt.username = username
+        mqtt.password = password
+        if let caFile {
+            mqtt.tls = MQTTTLSConfiguration(caFile: caFile, certificateFile: nil, keyFile: nil)
+        }
+        mqtt.will = MQTTMessage(topic: topics.statusTopic, payload: statusPayload(online: false, startedAt: nil), qos: .atLeastOnce, retain: true)
+        return mqtt
+    }
+
+    /// `{"status":"online","version":…,"startedAt":…,"heartbeatInterval":30,"offlineGrace":5}`.
+    func statusPayload(online: Bool, startedAt: Timestamp?) -> [UInt8] {
+        var json = JSONWriter()
+        json.beginObject()
+        json.member("status", online ? "online" : "offline")
+        json.member("version", version)
+        if let startedAt { json.member("startedAt", startedAt.iso8601) }
+        json.key("heartbeatInterval"); json.number(heartbeatInterval)
+        json.key("offlineGrace"); json.number(offlineGrace)
+        json.endObject()
+        return json.bytes
+    }
+}

@@ -1,0 +1,51 @@
+import PresenceCore
+
+/// The counters published on `bridge/stats` (and readable by tests through the service).
+public struct BridgeStatistics: Sendable, Equatable {
+    public var messagesIn = 0
+    public var inputsApplied = 0
+    public var viewsPublished = 0
+    public var viewsDeleted = 0
+    public var errorsPublished = 0
+    public var rejected: [InputError.Reason: Int] = [:]
+    public var storeTransactions = 0
+    public var storeChanges = 0
+    public var storeFailures = 0
+    public var reconnects = 0
+    public var resyncs = 0
+    public var users = 0
+    public var devicesOnline = 0
+    public var lastResyncMilliseconds: Int64 = 0
+
+    public init() {}
+
+    /// All rejected inputs, whatever the reason.
+    public var rejectedTotal: Int { rejected.values.reduce(0, +) }
+
+    func json(startedAt: Timestamp, now: Timestamp) -> [UInt8] {
+        var json = JSONWriter(capacity: 512)
+        json.beginObject()
+        json.member("startedAt", startedAt.iso8601)
+        json.key("uptimeSeconds"); json.number((now.millisecondsSinceEpoch - startedAt.millisecondsSinceEpoch) / 1000)
+        let counters: [(String, Int)] = [
+            ("messagesIn", messagesIn), ("inputsApplied", inputsApplied),
+            ("viewsPublished", viewsPublished), ("viewsDeleted", viewsDeleted),
+            ("errorsPublished", errorsPublished), ("rejectedInputs", rejectedTotal),
+            ("storeTransactions", storeTransactions), ("storeChanges", storeChanges),
+            ("storeFailures", storeFailures), ("reconnects", reconnects), ("resyncs", resyncs),
+            ("users", users), ("devicesOnline", devicesOnline),
+        ]
+        for (name, value) in counters {
+            json.key(name); json.number(Int64(value))
+        }
+        json.key("lastResyncMilliseconds"); json.number(lastResyncMilliseconds)
+        json.key("rejected")
+        json.beginObject()
+        for reason in InputError.Reason.allCases {
+            json.key(reason.rawValue); json.number(Int64(rejected[reason, default: 0]))
+        }
+        json.endObject()
+        json.endObject()
+        return json.bytes
+    }
+}

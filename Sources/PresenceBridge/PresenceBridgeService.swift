@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import MQTT
+import PresenceCore
+import ServiceLifecycle
+import Synchronization
+
+/// The presence bridge as a swift-service-lifecycle `Service`: `run()` serves until a graceful
+/// shutdown (SIGINT/SIGTERM through a `ServiceGroup`, or `shutdown()`), then finishes in-flight
+/// work, flushes the store, sets `bridge/status` offline and disconnects.
+///
+/// Tasks, all inside `run()`: two forwarders (MQTT messages, connection events) and a timer
+/// feed the `BridgeInbox`; the single writer (`BridgeWriter`) drains it; one publisher drains
+/// the `Outbox` into the MQTT client.
+public final class PresenceBridgeService: Service, Sendable {
+    private let configuration: BridgeConfiguration
+    private let logger: Logger
+    private let inbox = BridgeInbox()
+    private let snapshot = Mutex(BridgeSnapshot())
+
+    public init(configuration: BridgeConfiguration, logger: Logger = Logger(label: "presence-bridge")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The counters as of the last handled batch.
+    public var statistics: BridgeStatistics { snapshot.withLock { $0.statistics } }
+
+    /// True once the first resync is complete and views flow.
+    public var isLive: Bool { snapshot.withLock { $0.isLive } }
+
+    /// Asks a running service to stop as on SIGTERM.
+    public func shutdown() { inbox.post(.shutdown) }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await serve()
+        } onGracefulShutdown: {
+            self.inbox.post(.shutdown)
+        }
+    }
+
+    private func serve() async throws {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let store = try PresenceStore(directory: configuration.dataDirectory)
+        let client = MQTTClient(configuration: try configuration.mqtt(), logger: logger)
+        guard try await connect(client) else { return }
+
+        let outbox = Outbox()
+        let schedule = WakeSchedule()
+        let startedAt = Timestamp.now()
+        let writer = BridgeWriter(configuration: configuration, client: client, outbox: outbox, store: store,
+                                  schedule: schedule, logger: logger, startedAt: startedAt)
+        logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
+
+        let publisher = Task { [logger] in
+            var failures = 0
+            while let batch = await outbox.take() {
+                for message in batch {
+                    do {
+                        try await client.publish(message)
+                    } catch {
+                        // Only while the connection is down; the resync after it republishes what differs.
+                        failures += 1
+                        if failures == 1 || failures % 1000 == 0 {
+                            logger.warning("publish failed", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                        }
+                    }
+                }
+            }
+        }
+
+        await withTaskGroup(of: Void.self) { group in
+            let inbox = self.inbox
+            group.addTask {
+                for await message in client.messages { inbox.post(.message(message)) }
+            }
+            group.addTask {
+                for await event in client.connectionEvents { inbox.post(.connection(event)) }
+            }
+            let resolution = Duration.milliseconds(Int64(max(1, configuration.timerResolution * 1000)))
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: resolution)
+                    if schedule.claimTick(at: .now()) { inbox.post(.tick) }
+                }
+            }
+
+            await writer.beginResync()
+            publishSnapshot(writer)
+            while await writer.handle(inbox.take()) {
+                publishSnapshot(writer)
+            }
+            publishSnapshot(writer)
+
+            // Shutting down: everything decided is queued; send it, then say goodbye.
+            outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic,
+                                       payload: configuration.statusPayload(online: false, startedAt: startedAt),
+                                       qos: .atLeastOnce, retain: true))
+            outbox.close()
+            await publisher.value
+            await client.waitForPublishes()
+            await client.disconnect()
+            group.cancelAll()
+        }
+        logger.info("stopped")
+    }
+
+    /// Connects, retrying with backoff while the broker is unreachable; a refused login fails at once.
+    /// Returns false when a shutdown came first.
+    private func connect(_ client: MQTTClient) async throws -> Bool {
+        var delay = Duration.milliseconds(200)
+        while true {
+            do {
+                try await client.connect()
+                return true
+            } catch let error where error.code == .notAuthorized || error.code == .connectionRefused {
+                throw error
+            } catch {
+                logger.warning("broker not reachable; retrying", metadata: ["error": "\(error)", "retry-in": "\(delay)"])
+            }
+            try? await Task.sleep(for: delay)
+            if Task.isCancelled || Task.isShuttingDownGracefully { return false }
+            delay = min(delay * 2, .seconds(10))
+        }
+    }
+
+    private func publishSnapshot(_ writer: BridgeWriter) {
+        let statistics = writer.statistics
+        let live = writer.isLive
+        snapshot.withLock { $0 = BridgeSnapshot(statistics: statistics, isLive: live) }
+    }
+}
+
+/// What the service shows of its writer to other tasks.
+private struct BridgeSnapshot: Sendable {
+    var statistics = BridgeStatistics()
+    var isLive = false
+}

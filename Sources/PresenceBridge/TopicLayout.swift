@@ -1,0 +1,83 @@
+import PresenceCore
+
+/// Every topic the bridge reads or writes, under one prefix (`presence/v1` by default).
+///
+/// Inputs: `{prefix}/in/{user}/{device}/state|heartbeat|activity` and
+/// `{prefix}/in/{user}/settings|contacts|blocked|watch`. Outputs: `{prefix}/out/{viewer}/{target}`,
+/// `{prefix}/err/{user}`, `{prefix}/bridge/status`, `{prefix}/bridge/stats`.
+public struct TopicLayout: Sendable, Equatable {
+    /// The prefix without a trailing slash.
+    public let prefix: String
+
+    public init(prefix: String = "presence/v1") {
+        var trimmed = Substring(prefix)
+        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        self.prefix = String(trimmed)
+    }
+
+    /// The subscription that carries every input.
+    public var inputFilter: String { "\(prefix)/in/#" }
+    /// The subscription that shows the retained views already on the broker (read during a resync only).
+    public var viewFilter: String { "\(prefix)/out/+/+" }
+    public var statusTopic: String { "\(prefix)/bridge/status" }
+    public var statsTopic: String { "\(prefix)/bridge/stats" }
+
+    /// A topic only this bridge uses, to learn that the broker has sent every retained message.
+    public func syncTopic(_ token: String) -> String { "\(prefix)/bridge/sync/\(token)" }
+
+    public func viewTopic(viewer: UserID, target: UserID) -> String {
+        "\(prefix)/out/\(viewer.rawValue)/\(target.rawValue)"
+    }
+
+    public func errorTopic(_ user: UserID) -> String { "\(prefix)/err/\(user.rawValue)" }
+
+    public func deviceTopic(_ user: UserID, _ device: DeviceID, _ kind: DeviceInputKind) -> String {
+        "\(prefix)/in/\(user.rawValue)/\(device.rawValue)/\(kind.rawValue)"
+    }
+
+    public func userTopic(_ user: UserID, _ kind: UserInputKind) -> String {
+        "\(prefix)/in/\(user.rawValue)/\(kind.rawValue)"
+    }
+
+    /// The `{viewer}/{target}` part of a view topic, or nil when the topic is not a view.
+    func viewPair(_ topic: String) -> (viewer: Substring, target: Substring)? {
+        guard let rest = suffix(of: topic, after: "/out/") else { return nil }
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    /// What a topic under `{prefix}/in/` addresses, before the ids are validated.
+    func inputAddress(_ topic: String) -> InputAddress? {
+        guard let rest = suffix(of: topic, after: "/in/") else { return nil }
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 2: return InputAddress(user: parts[0], device: nil, kind: parts[1])
+        case 3: return InputAddress(user: parts[0], device: parts[1], kind: parts[2])
+        default: return InputAddress(user: parts.first ?? "", device: nil, kind: "")
+        }
+    }
+
+    private func suffix(of topic: String, after infix: String) -> Substring? {
+        let head = prefix + infix
+        guard topic.hasPrefix(head) else { return nil }
+        return topic.dropFirst(head.count)
+    }
+}
+
+/// The inputs a device publishes under `in/{user}/{device}/`.
+public enum DeviceInputKind: String, Sendable, CaseIterable {
+    case state, heartbeat, activity
+}
+
+/// The inputs a user publishes under `in/{user}/`.
+public enum UserInputKind: String, Sendable, CaseIterable {
+    case settings, contacts, blocked, watch
+}
+
+/// The parts of an input topic, as raw text.
+struct InputAddress {
+    var user: Substring
+    var device: Substring?
+    var kind: Substring
+}

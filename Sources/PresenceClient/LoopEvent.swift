@@ -1,0 +1,57 @@
+import MQTT
+import PresenceCore
+
+/// A device's part of a connection: what makes it a device rather than a viewer.
+struct DeviceRole: Sendable {
+    var device: DeviceID
+    var platform: String?
+    var heartbeatInterval: Duration
+}
+
+/// The user's retained lists (`in/{user}/contacts|blocked|watch`).
+enum ListKind: String, Sendable, CaseIterable {
+    case contacts, blocked, watch
+}
+
+/// A change asked of the connection by the app.
+enum Command: Sendable {
+    case status(DeviceStatus)
+    case activity(Activity?)
+    case settings(PrivacySettingsUpdate)
+    case list(ListKind, [UserID])
+}
+
+/// How the connection ends.
+enum StopMode: Sendable {
+    /// Publish `offline` (with the session), wait for it to be acknowledged, DISCONNECT.
+    case graceful
+    /// Close the socket without DISCONNECT: the broker publishes the will.
+    case abort
+}
+
+/// Everything the connection loop reacts to, one at a time, in order.
+///
+/// `generation` numbers a connection attempt; an event of an older generation is stale and
+/// ignored (its connection was already replaced or closed).
+enum LoopEvent: Sendable {
+    case start(CheckedContinuation<Result<Void, PresenceClientError>, Never>)
+    case command(Command, CheckedContinuation<Result<Delivery, PresenceClientError>, Never>)
+    case attemptFinished(generation: Int, result: Result<MQTTClient, MQTTError>)
+    case connectionLost(generation: Int, reason: String)
+    case heartbeatDue(generation: Int)
+    case retryDue(generation: Int)
+    case drop(CheckedContinuation<Void, Never>)
+    case stop(StopMode, CheckedContinuation<Void, Never>?)
+
+    /// Answers the event's waiter (and closes a connection it carries) when the loop is gone.
+    func reject() {
+        switch self {
+        case .start(let waiter): waiter.resume(returning: .failure(.stopped))
+        case .command(_, let waiter): waiter.resume(returning: .failure(.stopped))
+        case .attemptFinished(_, .success(let client)): Task { await client.disconnect() }
+        case .drop(let waiter): waiter.resume()
+        case .stop(_, let waiter): waiter?.resume()
+        case .attemptFinished, .connectionLost, .heartbeatDue, .retryDue: break
+        }
+    }
+}

@@ -1,0 +1,13 @@
+/// A durable fact that changed, for the store to persist before the views that show it go out.
+public enum DurableChange: Sendable, Equatable {
+    /// The user's last-seen time moved (only ever forwards).
+    case lastSeen(UserID, Timestamp)
+    /// The user's full settings after an update.
+    case settings(UserID, PrivacySettings)
+    /// The user's normalised contacts (input order, duplicates and self removed).
+    case contacts(UserID, [UserID])
+    /// The user's normalised blocked list.
+    case blocked(UserID, [UserID])
+    /// The user's normalised watch list.
+    case watch(UserID, [UserID])
+}

@@ -1,0 +1,94 @@
+/// The presence state machine: every rule of the wire contract, pure and deterministic.
+///
+/// Inputs (already decoded and validated) and clock ticks go in with the time from the
+/// caller's clock; view changes and durable facts come out. No I/O, no clock, no MQTT.
+/// Views are not stored: a view is a function of the target's state and the viewer's
+/// relation to it (self, blocked, contact, other, and whether an activity's `to` names it),
+/// so a change costs the viewers it reaches, not the number of users.
+///
+/// Timers: call ``tick(at:)`` when ``nextDeadline`` is reached. `apply` does not fire
+/// overdue timers itself; a live message that arrives before an overdue tick simply
+/// counts (the device was alive after all).
+public struct PresenceEngine: Sendable {
+    /// The timing rules and limits in force.
+    public let configuration: EngineConfiguration
+
+    /// Interned user ids: a user's index into `users`.
+    var indexByID: [UserID: Int32] = [:]
+    var users: [UserRecord] = []
+    var timers = TimerHeap()
+    var nextDeviceSerial: UInt32 = 0
+    var activitySequence: UInt64 = 0
+    var offlineSequence: UInt64 = 0
+    let livenessWindow: Int64
+
+    /// An empty engine: no users, no timers.
+    public init(configuration: EngineConfiguration = .init()) {
+        self.configuration = configuration
+        livenessWindow = configuration.livenessWindowMilliseconds
+    }
+
+    /// Applies one input received at `now` and returns what changed.
+    ///
+    /// `live` = delivered with RETAIN 0 (proves the device alive); false = a retained replay,
+    /// which restores state only. Throws (changing nothing) for a device that would be one too
+    /// many for its user.
+    public mutating func apply(
+        _ input: PresenceInput,
+        live: Bool,
+        at now: Timestamp
+    ) throws(InputRejection) -> EngineOutput {
+        let time = now.millisecondsSinceEpoch
+        switch input {
+        case .heartbeat(let user, let device, let session):
+            return try applyHeartbeat(user, device, session: session, live: live, now: time)
+        case .deviceState(let user, let device, let state):
+            return try applyDeviceState(user, device, state, live: live, now: time)
+        case .activity(let user, let device, let activity):
+            return try applyActivity(user, device, activity, live: live, now: time)
+        case .settings(let user, let update):
+            return applySettings(user, update)
+        case .contacts(let user, let list):
+            return replaceList(.contacts, of: user, with: list)
+        case .blocked(let user, let list):
+            return replaceList(.blocked, of: user, with: list)
+        case .watch(let user, let list):
+            return replaceList(.watch, of: user, with: list)
+        }
+    }
+
+    /// Fires every timer due at or before `now` (liveness, offline grace, activity leases).
+    ///
+    /// A lost device's grace counts from the moment it was due to be lost, so a late tick
+    /// gives the same result as a punctual one.
+    public mutating func tick(at now: Timestamp) -> EngineOutput {
+        var output = EngineOutput()
+        let time = now.millisecondsSinceEpoch
+        while let top = timers.first, top.deadline <= time {
+            _ = timers.popFirst()
+            fire(top, now: time, into: &output)
+        }
+        return output
+    }
+
+    /// The earliest pending timer, nil if none; it may fire as a no-op (never late, may be early).
+    public var nextDeadline: Timestamp? {
+        timers.first.map { Timestamp(millisecondsSinceEpoch: $0.deadline) }
+    }
+
+    /// Gauges: users known, devices not offline, pending timer entries.
+    public var statistics: EngineStatistics {
+        var present = 0
+        for user in users { present += user.presentDeviceCount }
+        return EngineStatistics(usersKnown: users.count, devicesNotOffline: present, pendingTimers: timers.count)
+    }
+
+    /// The index of `id`, creating an empty user when new.
+    mutating func intern(_ id: UserID) -> Int32 {
+        if let index = indexByID[id] { return index }
+        let index = Int32(truncatingIfNeeded: users.count)
+        users.append(UserRecord(id: id))
+        indexByID[id] = index
+        return index
+    }
+}

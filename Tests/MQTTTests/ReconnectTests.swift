@@ -1,0 +1,93 @@
+import LocalBroker
+import MQTT
+import Testing
+
+@Suite("Reconnecting", .serialized, .timeLimit(.minutes(3)))
+struct ReconnectTests {
+    @Test("after a broker restart the client reconnects, restores its subscriptions and reports the gap",
+          arguments: [MQTTProtocolVersion.v5, .v311])
+    func brokerRestart(version: MQTTProtocolVersion) async throws {
+        try await TestBroker.run { broker in
+            let subscriber = try TestBroker.client(broker, user: "tester", version: version)
+            let events = EventLog(subscriber)
+            let inbox = Inbox(subscriber)
+            try await subscriber.connect()
+            _ = try await subscriber.subscribe(["test/before/#", "test/qos0"], qos: .atLeastOnce)
+            _ = try await subscriber.subscribe(["test/qos0"], qos: .atMostOnce)
+            let publisher = try await TestBroker.connected(broker, user: "tester", version: version)
+            try await publisher.publish(MQTTMessage(topic: "test/before/1", payload: bytes("1"), qos: .atLeastOnce))
+            try await inbox.first(on: "test/before/1")
+
+            try await broker.restart()
+
+            try await waitUntil(timeout: .seconds(60), "disconnected then connected again") {
+                let all = events.all
+                return all.count >= 3 && all.last == .connected(sessionPresent: false)
+            }
+            let all = events.all
+            #expect(all.first == .connected(sessionPresent: false))
+            guard case .disconnected(let reason) = all[1] else {
+                Issue.record("expected a disconnected event, got \(all)")
+                return
+            }
+            #expect(!reason.isEmpty)
+            #expect(subscriber.statistics.reconnects >= 1)
+
+            // The publisher reconnects too; publishing while it is still away fails with .noConnection.
+            try await waitUntil(timeout: .seconds(60), "the publisher delivers after the restart") {
+                do {
+                    try await publisher.publish(MQTTMessage(topic: "test/before/2", payload: bytes("2"), qos: .atLeastOnce))
+                    return true
+                } catch let error as MQTTError {
+                    #expect(error.code == .noConnection)
+                    return false
+                }
+            }
+            try await publisher.publish(MQTTMessage(topic: "test/qos0", payload: bytes("0"), qos: .atMostOnce))
+            let restored = try await inbox.first(on: "test/before/2")
+            #expect(restored.payload == bytes("2"))
+            #expect(try await inbox.first(on: "test/qos0").qos == .atMostOnce)
+            await publisher.disconnect()
+            await subscriber.disconnect()
+            // disconnect() reports a last event, then the sequence ends.
+            try await waitUntil("the last event") { events.all.count > all.count }
+            #expect(events.all.dropFirst(all.count) == [.disconnected(reason: "disconnected by the client")])
+        }
+    }
+
+    @Test("a persistent MQTT 5 session survives a broker restart: sessionPresent, queued QoS 1 delivered")
+    func persistentSession() async throws {
+        try await TestBroker.run { broker in
+            let subscriber = try TestBroker.client(broker, user: "tester", id: "tester-persistent", cleanStart: false)
+            let events = EventLog(subscriber)
+            let inbox = Inbox(subscriber)
+            try await subscriber.connect()
+            _ = try await subscriber.subscribe(["test/persistent"], qos: .atLeastOnce)
+            try await broker.restart()
+            try await waitUntil(timeout: .seconds(60), "reconnected with the session") {
+                events.all.last == .connected(sessionPresent: true)
+            }
+            let publisher = try await TestBroker.connected(broker, user: "tester")
+            try await publisher.publish(MQTTMessage(topic: "test/persistent", payload: bytes("p"), qos: .atLeastOnce))
+            #expect(try await inbox.first(on: "test/persistent").payload == bytes("p"))
+            await publisher.disconnect()
+            await subscriber.disconnect()
+        }
+    }
+
+    @Test("disconnect() works while the client is waiting to reconnect")
+    func disconnectWhileReconnecting() async throws {
+        try await TestBroker.run { broker in
+            let client = try TestBroker.client(broker, user: "tester") { $0.reconnect.initialDelay = .seconds(20) }
+            let events = EventLog(client)
+            try await client.connect()
+            await broker.stopProcess()
+            try await waitUntil("the disconnected event") { events.all.count == 2 }
+            let start = ContinuousClock.now
+            await client.disconnect()
+            #expect(ContinuousClock.now - start < .seconds(5))
+            var iterator = client.connectionEvents.makeAsyncIterator()
+            while await iterator.next() != nil {}  // the sequence ends
+        }
+    }
+}

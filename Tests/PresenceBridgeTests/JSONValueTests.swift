@@ -1,0 +1,38 @@
+import Testing
+@testable import PresenceBridge
+
+@Suite("JSON parsing of inputs")
+struct JSONValueTests {
+    private func parse(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
+
+    @Test("objects, arrays, strings, numbers, booleans and null parse")
+    func parsesEveryKind() throws {
+        let value = try parse(#" {"a": [1, -2.5e1, true, false, null], "b": "x\"y\u00e9\ud83d\ude00"} "#)
+        #expect(value == .object([
+            "a": .array([.number(1), .number(-25), .bool(true), .bool(false), .null]),
+            "b": .string("x\"yé😀"),
+        ]))
+    }
+
+    @Test("malformed documents are rejected with the byte where parsing stopped",
+          arguments: ["", "{", "{\"a\":}", "[1,]", "{\"a\":1}x", "\"unterminated", "tru", "01", "1.", "{'a':1}",
+                      "\"\\ud800\"", "\"a\u{01}\"", "[" + String(repeating: "[", count: 40)])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: JSONSyntaxError.self) { try parse(text) }
+    }
+
+    @Test("invalid UTF-8 inside a string is rejected")
+    func rejectsInvalidUTF8() {
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) }
+    }
+
+    @Test("the writer escapes what JSON requires and nothing else")
+    func writerEscapes() throws {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.member("k", "a\"b\\c\nd\u{01}é")
+        writer.endObject()
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #"{"k":"a\"b\\c\nd\u0001é"}"#)
+        #expect(try JSONValue.parse(writer.bytes) == .object(["k": .string("a\"b\\c\nd\u{01}é")]))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import PresenceCore
+import Testing
+@testable import PresenceBridge
+
+@Suite("The SQLite store")
+struct PresenceStoreTests {
+    private func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    private func id(_ text: String) -> UserID { UserID(text)! }
+    private func time(_ ms: Int64) -> Timestamp { Timestamp(millisecondsSinceEpoch: ms) }
+
+    @Test("facts written in a batch are there after reopening the file")
+    func roundTrip() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let settings = PrivacySettings(showOnlineStatus: .contacts, showLastSeen: .nobody, showActivity: .everyone)
+        do {
+            let store = try PresenceStore(directory: directory)
+            try store.write([
+                .lastSeen(id("alice"), time(1000)),
+                .settings(id("alice"), settings),
+                .contacts(id("alice"), [id("bob"), id("carol")]),
+                .blocked(id("alice"), [id("mallory")]),
+                .watch(id("bob"), [id("alice")]),
+            ])
+        }
+        let users = try PresenceStore(directory: directory).load().sorted { $0.user < $1.user }
+        #expect(users == [
+            StoredUser(user: id("alice"), lastSeen: time(1000), settings: settings,
+                       contacts: [id("bob"), id("carol")], blocked: [id("mallory")], watch: []),
+            StoredUser(user: id("bob"), lastSeen: nil, settings: nil, contacts: [], blocked: [], watch: [id("alice")]),
+        ])
+    }
+
+    @Test("a last-seen time never moves backwards, and a cleared list stays cleared")
+    func lastSeenOnlyForwards() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try PresenceStore(directory: directory)
+        try store.write([.lastSeen(id("alice"), time(5000)), .contacts(id("alice"), [id("bob")])])
+        try store.write([.lastSeen(id("alice"), time(4000)), .contacts(id("alice"), [])])
+        let alice = try #require(try store.load().first)
+        #expect(alice.lastSeen == time(5000))
+        #expect(alice.contacts.isEmpty)
+    }
+
+    @Test("an unreadable folder is a clear error, not a crash")
+    func unreadableFolder() {
+        #expect(throws: StoreError.self) { try PresenceStore(directory: "/proc/no-such-folder") }
+    }
+}

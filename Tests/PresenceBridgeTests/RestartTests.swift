@@ -1,0 +1,113 @@
+import Foundation
+import LocalBroker
+import MQTT
+import Testing
+
+/// The bridge as a real process: crashes, restarts, replay and shutdown.
+@Suite("Restarts and durability")
+struct RestartTests {
+    @Test("a late subscriber gets its whole list at once from the retained views")
+    func lateSubscriber() async throws {
+        try await BridgeFixture.run { fixture in
+            try await fixture.contacts("bob", ["alice", "carol"])
+            try await fixture.watch("bob", ["dave"])
+            _ = try await fixture.device("alice", "phone", session: "a1")
+            _ = try await fixture.device("carol", "phone", session: "c1", status: "away")
+            let early = try await fixture.viewer("bob")
+            try await early.waitFor("carol", "carol away") { $0.status == "away" }
+            try await early.waitFor("alice", "alice online") { $0.status == "online" }
+            let late = try await fixture.viewer("bob")
+            try await waitUntil("the whole list at once") { late.targets == ["alice", "bob", "carol", "dave"] }
+            #expect(late.latest("alice")?.status == "online")
+            #expect(late.latest("dave")?.status == "offline", "a user never seen shows offline to a permitted viewer")
+        }
+    }
+
+    @Test("kill -9, a will while the bridge is down, restart: views converge and last seen is kept")
+    func crashAndRestart() async throws {
+        try await BridgeFixture.run(configure: { $0.offlineGrace = 0.1 }, startBridge: false) { fixture in
+            var bridge = try BridgeProcess.start(fixture)
+            try await fixture.contacts("alice", ["bob"])
+            try await fixture.contacts("bob", ["alice"])
+            let bob = try await fixture.viewer("bob")
+            try await BridgeProcess.waitUntilOnline(fixture)
+            let phone = try await fixture.device("alice", "phone", session: "s1")
+            try await fixture.send(phone, "alice/phone/state", #"{"status":"offline","session":"s1"}"#)
+            let firstSeen = try #require(try await bob.waitFor("alice", "alice offline") { $0.lastSeen != nil }.lastSeen)
+            let second = try await fixture.device("alice", "phone", session: "s2", clientID: "alice-phone-2")
+            try await bob.waitFor("alice", "alice online again") { $0.status == "online" }
+
+            await bridge.kill()
+            await second.abortConnection()   // the will lands while the bridge is down
+            try await fixture.contacts("carol", ["alice"])  // and carol starts watching alice
+            bridge = try BridgeProcess.start(fixture)
+            defer { Task { [bridge] in _ = await bridge.terminate() } }
+            let converged = try await bob.waitFor("alice", timeout: .seconds(30), "alice offline after restart") { $0.status == "offline" }
+            let lastSeen = try #require(converged.lastSeen)
+            #expect(lastSeen >= firstSeen, "last seen never moves backwards")
+            let carol = try await fixture.viewer("carol")
+            try await carol.waitFor("alice", "carol's new view of alice") { $0.status == "offline" }
+            _ = await bridge.terminate()
+        }
+    }
+
+    @Test("lists changed while the bridge is down apply on restart, with no view published mid-replay")
+    func listsWhileDown() async throws {
+        try await BridgeFixture.run(startBridge: false) { fixture in
+            var bridge = try BridgeProcess.start(fixture)
+            try await BridgeProcess.waitUntilOnline(fixture)
+            try await fixture.contacts("alice", ["bob", "carol"])
+            try await fixture.contacts("bob", ["alice"])
+            try await fixture.contacts("carol", ["alice"])
+            let bob = try await fixture.viewer("bob")
+            let carol = try await fixture.viewer("carol")
+            let phone = try await fixture.device("alice", "phone", session: "s1")
+            try await fixture.send(phone, "alice/phone/activity", #"{"type":"busy","reason":"focus","ttl":0}"#)
+            try await bob.waitFor("alice", timeout: .seconds(30), "bob sees alice busy") { $0.activity != nil }
+            try await carol.waitFor("alice", "carol sees alice") { $0.status == "online" }
+
+            _ = await bridge.terminate()
+            try await fixture.contacts("bob", [])          // bob stops listing alice: his view must go
+            try await fixture.blocked("alice", ["carol"])  // alice blocks carol: her view must be emptied
+            for status in ["away", "online", "away"] {      // several retained states of one device: only the last counts
+                try await fixture.send(phone, "alice/tablet/state", #"{"status":"\#(status)","session":"t1"}"#)
+            }
+            let carolBefore = carol.payloads("alice").count
+            bridge = try BridgeProcess.start(fixture)
+            defer { Task { [bridge] in _ = await bridge.terminate() } }
+            try await bob.waitForDeletion("alice", timeout: .seconds(30))
+            try await carol.waitFor("alice", timeout: .seconds(30), "carol blocked") { $0.fieldNames == ["user"] }
+            let alice = try await fixture.viewer("alice")
+            let selfView = try await alice.waitFor("alice", "alice's own view") { $0.devices?.count == 2 }
+            #expect(selfView.devices?.first?["status"] as? String == "online", "phone")
+            #expect(selfView.devices?.last?["status"] as? String == "away", "tablet: the last retained state")
+            #expect(carol.payloads("alice").count == carolBefore + 1, "one final view, nothing mid-replay: \(carol.describe("alice"))")
+            _ = await bridge.terminate()
+        }
+    }
+
+    @Test("SIGTERM sets bridge/status offline and exits cleanly")
+    func sigtermGoesOffline() async throws {
+        try await BridgeFixture.run(startBridge: false) { fixture in
+            let bridge = try BridgeProcess.start(fixture)
+            let status = try await ViewRecorder(client: try await fixture.client("alice"), filter: "presence/v1/bridge/status")
+            let online = try await status.waitFor("status", timeout: .seconds(30), "bridge online") { $0.status == "online" }
+            #expect(online["heartbeatInterval"] as? Double == 30)
+            #expect(online["startedAt"] as? String != nil && online["version"] as? String != nil)
+            let exitStatus = await bridge.terminate(grace: .seconds(10))
+            #expect(exitStatus == 0)
+            try await status.waitFor("status", "bridge offline") { $0.status == "offline" }
+        }
+    }
+
+    @Test("killed without a goodbye, the bridge's will sets bridge/status offline")
+    func bridgeWill() async throws {
+        try await BridgeFixture.run(startBridge: false) { fixture in
+            let bridge = try BridgeProcess.start(fixture)
+            let status = try await ViewRecorder(client: try await fixture.client("alice"), filter: "presence/v1/bridge/status")
+            try await status.waitFor("status", timeout: .seconds(30), "bridge online") { $0.status == "online" }
+            await bridge.kill()
+            try await status.waitFor("status", "bridge offline by its will") { $0.status == "offline" }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import LocalBroker
+import Logging
+import MQTT
+import PresenceBridge
+import Synchronization
+import Testing
+
+/// Everyone the integration tests log in as; each user's password is "pw-" + name.
+let testUsers = ["alice", "bob", "carol", "dave", "mallory"]
+
+/// A real mosquitto (the shipped mosquitto.conf and ACL, a free port) with the bridge running
+/// in-process against it, and helpers to act as devices and viewers.
+///
+/// `run` always shuts the bridge down and stops the broker, also when the test fails.
+final class BridgeFixture: Sendable {
+    let broker: LocalBroker
+    let configuration: BridgeConfiguration
+    private let running = Mutex<(service: PresenceBridgeService, task: Task<Void, any Error>)?>(nil)
+    private let clients = Mutex<[MQTTClient]>([])
+    private let accounts = Mutex<[String: MQTTClient]>([:])
+
+    private init(broker: LocalBroker, configuration: BridgeConfiguration) {
+        self.broker = broker
+        self.configuration = configuration
+    }
+
+    /// Runs `body` against a fresh broker and bridge; `configure` adjusts the bridge first.
+    static func run(
+        configure: (inout BridgeConfiguration) -> Void = { _ in },
+        startBridge: Bool = true,
+        _ body: (BridgeFixture) async throws -> Void
+    ) async throws {
+        var users = Dictionary(uniqueKeysWithValues: testUsers.map { ($0, "pw-\($0)") })
+        users["presence-bridge"] = "pw-bridge"
+        try await withLocalBroker(users: users) { broker in
+            var configuration = BridgeConfiguration()
+            configuration.brokerURL = broker.url
+            configuration.password = "pw-bridge"
+            configuration.dataDirectory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("bridge-\(UUID().uuidString)").path
+            configuration.timerResolution = 0.01
+            configuration.statsInterval = 0.5
+            configure(&configuration)
+            let fixture = BridgeFixture(broker: broker, configuration: configuration)
+            defer { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) }
+            do {
+                if startBridge { try await fixture.startBridge() }
+                try await body(fixture)
+            } catch {
+                await fixture.tearDown()
+                throw error
+            }
+            await fixture.tearDown()
+        }
+    }
+
+    /// Starts the bridge in-process and waits until its first resync is complete.
+    func startBridge() async throws {
+        let service = PresenceBridgeService(configuration: configuration, logger: Logger(label: "test-bridge"))
+        let task = Task { try await service.run() }
+        running.withLock { $0 = (service, task) }
+        try await waitUntil(timeout: .seconds(20), "the bridge goes live") { service.isLive }
+    }
+
+    /// Stops the bridge as SIGTERM would, and waits for it to finish.
+    func stopBridge() async throws {
+        guard let (service, task) = running.withLock({ state in defer { state = nil }; return state }) else { return }
+        service.shutdown()
+        try await task.value
+    }
+
+    var service: PresenceBridgeService? { running.withLock { $0?.service } }
+
+    /// A connected MQTT client logged in as `user`; closed at tear-down.
+    func client(_ user: String, clientID: String? = nil, will: MQTTMessage? = nil) async throws -> MQTTClient {
+        var mqtt = try MQTTConfiguration(url: broker.url, clientID: clientID ?? "\(user)-\(UUID().uuidString.prefix(8))")
+        mqtt.username = user
+        mqtt.password = user == "presence-bridge" ? "pw-bridge" : "pw-\(user)"
+        mqtt.will = will
+        let client = MQTTClient(configuration: mqtt, logger: Logger(label: "test-\(user)"))
+        try await client.connect()
+        clients.withLock { $0.append(client) }
+        return client
+    }
+
+    /// A device of `user` connected as PROTOCOL.md says: client id `{user}-{device}`, will = offline lost
+    /// with this connection's session, then its state published retained with the same session.
+    func device(_ user: String, _ device: String, session: String, status: String = "online",
+                platform: String? = nil, clientID: String? = nil) async throws -> MQTTClient {
+        let topic = "presence/v1/in/\(user)/\(device)/state"
+        let will = MQTTMessage(topic: topic, payload: json(["status": "offline", "session": session, "reason": "lost"]),
+                               qos: .atLeastOnce, retain: true)
+        let client = try await self.client(user, clientID: clientID ?? "\(user)-\(device)", will: will)
+        var state = ["status": status, "session": session]
+        if let platform { state["platform"] = platform }
+        try await client.publish(MQTTMessage(topic: topic, payload: json(state), qos: .atLeastOnce, retain: true))
+        return client
+    }
+
+    /// Publishes `payload` as `user` on `presence/v1/in/{suffix}` (retained and QoS 1 for state and lists).
+    func send(_ client: MQTTClient, _ suffix: String, _ payload: String, retain: Bool? = nil) async throws {
+        let isDurable = !(suffix.hasSuffix("/heartbeat") || suffix.hasSuffix("/activity"))
+        try await client.publish(MQTTMessage(topic: "presence/v1/in/\(suffix)", payload: Array(payload.utf8),
+                                             qos: isDurable ? .atLeastOnce : .atMostOnce, retain: retain ?? isDurable))
+        await client.waitForPublishes()
+    }
+
+    /// One connection per user for settings and lists (reused).
+    func account(_ user: String) async throws -> MQTTClient {
+        if let client = accounts.withLock({ $0[user] }) { return client }
+        let client = try await self.client(user)
+        accounts.withLock { $0[user] = client }
+        return client
+    }
+
+    /// Sets `user`'s contacts (retained, as a client would).
+    func contacts(_ user: String, _ list: [String]) async throws {
+        try await send(account(user), "\(user)/contacts", listJSON(list))
+    }
+
+    func watch(_ user: String, _ list: [String]) async throws {
+        try await send(account(user), "\(user)/watch", listJSON(list))
+    }
+
+    func blocked(_ user: String, _ list: [String]) async throws {
+        try await send(account(user), "\(user)/blocked", listJSON(list))
+    }
+
+    func settings(_ user: String, _ settings: [String: String]) async throws {
+        try await send(account(user), "\(user)/settings", String(decoding: json(settings), as: UTF8.self))
+    }
+
+    /// A viewer's subscription to `out/{viewer}/+`, recording every view it receives.
+    func viewer(_ user: String) async throws -> ViewRecorder {
+        let client = try await self.client(user)
+        return try await ViewRecorder(client: client, filter: "presence/v1/out/\(user)/+")
+    }
+
+    private func tearDown() async {
+        try? await stopBridge()
+        for client in clients.withLock({ $0 }) { await client.disconnect() }
+    }
+}
+
+func listJSON(_ list: [String]) -> String {
+    "[" + list.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+}
+
+func json(_ object: [String: String]) -> [UInt8] {
+    (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { Array($0) } ?? []
+}

@@ -1,0 +1,38 @@
+import Foundation
+import LocalBroker
+
+/// The `presence-bridge` executable built beside the test binary, run as a real process.
+struct BridgeProcess {
+    /// The executable: next to the test bundle in the build folder.
+    static var executable: String {
+        let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        var folder = testBinary.deletingLastPathComponent()
+        // Inside an .xctest bundle on Darwin the binary sits deeper; walk up to the build folder.
+        while !folder.path.isEmpty, folder.path != "/" {
+            let candidate = folder.appendingPathComponent("presence-bridge")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+            folder = folder.deletingLastPathComponent()
+        }
+        return "presence-bridge"
+    }
+
+    /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder.
+    static func start(_ fixture: BridgeFixture, extra: [String] = []) throws -> ChildProcess {
+        let passwordFile = fixture.configuration.dataDirectory + "-password"
+        try "pw-bridge\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let c = fixture.configuration
+        return try ChildProcess.spawn(executable, [
+            "run", "--broker", c.brokerURL, "--username", "presence-bridge", "--password-file", passwordFile,
+            "--data-dir", c.dataDirectory, "--offline-grace", String(c.offlineGrace),
+            "--heartbeat-interval", String(c.heartbeatInterval), "--stats-interval", "0.5", "--log-level", "info",
+        ] + extra)
+    }
+
+    /// Waits until `bridge/status` says online (the bridge is live: live inputs are not lost).
+    static func waitUntilOnline(_ fixture: BridgeFixture) async throws {
+        let client = try await fixture.client("dave")
+        let status = try await ViewRecorder(client: client, filter: "presence/v1/bridge/status")
+        try await status.waitFor("status", timeout: .seconds(30), "bridge online") { $0.status == "online" }
+        await client.disconnect()
+    }
+}

@@ -1,0 +1,45 @@
+import PresenceCore
+import Testing
+@testable import PresenceBridge
+
+@Suite("Wire format of views and times")
+struct WireFormatTests {
+    private func user(_ text: String) throws -> UserID { try #require(UserID(text)) }
+
+    @Test("times are ISO 8601 UTC with milliseconds", arguments: [
+        (Int64(0), "1970-01-01T00:00:00.000Z"),
+        (Int64(1_795_909_200_120), "2026-11-28T23:40:00.120Z"),
+        (Int64(951_782_400_000), "2000-02-29T00:00:00.000Z"),
+        (Int64(-1), "1969-12-31T23:59:59.999Z"),
+    ])
+    func iso8601(_ milliseconds: Int64, _ text: String) {
+        #expect(Timestamp(millisecondsSinceEpoch: milliseconds).iso8601 == text)
+    }
+
+    @Test("a full view encodes in the documented key order")
+    func fullView() throws {
+        let view = View(
+            user: try user("alice"), status: .online,
+            lastSeen: Timestamp(millisecondsSinceEpoch: 1_795_909_200_120),
+            activity: ActivityView(kind: .typing, detail: "c1"),
+            devices: [DeviceView(id: try #require(DeviceID("phone")), platform: "mobile", status: .online)]
+        )
+        let text = String(decoding: ViewEncoder.encode(view), as: UTF8.self)
+        #expect(text == #"{"user":"alice","status":"online","lastSeen":"2026-11-28T23:40:00.120Z","activity":{"type":"typing","conversationId":"c1"},"devices":[{"id":"phone","platform":"mobile","status":"online"}]}"#)
+    }
+
+    @Test("hidden fields are absent, never null")
+    func bareView() throws {
+        let view = View(user: try user("alice"), status: nil, lastSeen: nil, activity: nil, devices: nil)
+        #expect(String(decoding: ViewEncoder.encode(view), as: UTF8.self) == #"{"user":"alice"}"#)
+    }
+
+    @Test("each activity type carries its own field", arguments: [
+        (ActivityKind.typing, "conversationId"), (.viewing, "page"), (.busy, "reason"),
+    ])
+    func activityFields(_ kind: ActivityKind, _ key: String) throws {
+        let view = View(user: try user("a"), status: nil, lastSeen: nil, activity: ActivityView(kind: kind, detail: "x"), devices: nil)
+        let text = String(decoding: ViewEncoder.encode(view), as: UTF8.self)
+        #expect(text == #"{"user":"a","activity":{"type":"\#(kind.rawValue)","\#(key)":"x"}}"#)
+    }
+}

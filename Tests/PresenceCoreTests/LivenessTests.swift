@@ -1,0 +1,122 @@
+import PresenceCore
+import Testing
+
+@Suite("Liveness: a silent device is lost")
+struct LivenessTests {
+    @Test("silent for 2.5 heartbeat intervals, a device is lost, then offline after the grace")
+    func silentDeviceIsLost() throws {
+        var h = Harness()
+        h.contacts("bob", ["alice"])
+        try h.state("alice", "phone", .online, session: "s1")
+        #expect(h.advance(74_999).isEmpty)
+        #expect(h.advance(1).isEmpty)  // lost now: its grace starts
+        #expect(h.view("bob", of: "alice")?.status == .online)
+        let output = h.advance(5_000)
+        #expect(output.published(to: "bob").first?.status == .offline)
+    }
+
+    @Test("heartbeats keep a device alive, publish nothing and never touch the timer heap")
+    func heartbeatsKeepAlive() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        let timers = h.engine.statistics.pendingTimers
+        for _ in 0..<10 {
+            h.now += 30_000
+            #expect(try h.heartbeat("alice", "phone", session: "s1").isEmpty)
+            #expect(h.engine.statistics.pendingTimers == timers)
+            #expect(h.engine.tick(at: h.time).isEmpty)
+        }
+        #expect(h.view("alice", of: "alice")?.status == .online)
+    }
+
+    @Test("a device lost by liveness comes back in its previous status with a heartbeat of its session")
+    func lostByLivenessResumes() throws {
+        var h = Harness()
+        h.contacts("bob", ["alice"])
+        try h.state("alice", "phone", .away, session: "s1")
+        h.advance(80_000)
+        #expect(h.view("bob", of: "alice")?.status == .offline)
+        let output = try h.heartbeat("alice", "phone", session: "s1")
+        #expect(output.published(to: "bob").first?.status == .away)
+    }
+
+    @Test("a heartbeat without a session counts as the same session")
+    func heartbeatWithoutSessionResumes() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        h.advance(80_000)
+        try h.heartbeat("alice", "phone")
+        #expect(h.view("alice", of: "alice")?.status == .online)
+    }
+
+    @Test("a live activity also brings a device lost by liveness back")
+    func activityResumes() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        h.advance(80_000)
+        try h.activity("alice", "phone", Activity(kind: .busy, detail: "meeting", ttlMilliseconds: 0))
+        #expect(h.view("alice", of: "alice")?.status == .online)
+        #expect(h.view("alice", of: "alice")?.activity == ActivityView(kind: .busy, detail: "meeting"))
+    }
+
+    @Test("during the grace a heartbeat just cancels the loss, with no visible change")
+    func heartbeatDuringGraceCancelsLoss() throws {
+        var h = Harness()
+        h.contacts("bob", ["alice"])
+        try h.state("alice", "phone", .online, session: "s1")
+        h.advance(76_000)
+        #expect(try h.heartbeat("alice", "phone", session: "s1").isEmpty)
+        #expect(h.advance(10_000).isEmpty)
+        #expect(h.view("bob", of: "alice")?.status == .online)
+        h.advance(70_000)  // and it is watched again afterwards
+        #expect(h.view("bob", of: "alice")?.status == .offline)
+    }
+
+    @Test("a heartbeat never revives a device that went offline by a will or explicitly")
+    func heartbeatDoesNotReviveOffline() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        try h.state("alice", "phone", .offline, session: "s1", lost: true)
+        #expect(try h.heartbeat("alice", "phone", session: "s1").isEmpty)  // will pending: nothing
+        h.advance(5_000)
+        #expect(try h.heartbeat("alice", "phone", session: "s1").isEmpty)
+        try h.state("alice", "tab", .online)
+        try h.state("alice", "tab", .offline)
+        #expect(try h.heartbeat("alice", "tab").isEmpty)
+        #expect(try h.heartbeat("alice", "unknown").isEmpty)
+        #expect(try h.heartbeat("nobody", "unknown").isEmpty)
+        #expect(h.view("alice", of: "alice")?.status == .offline)
+    }
+
+    @Test("a will after a liveness loss makes the loss final")
+    func willAfterLivenessLoss() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        h.advance(80_000)
+        try h.state("alice", "phone", .offline, session: "s1", lost: true)
+        #expect(try h.heartbeat("alice", "phone", session: "s1").isEmpty)
+        #expect(h.view("alice", of: "alice")?.status == .offline)
+    }
+
+    @Test("a device restored by a retained replay is watched from the replay time")
+    func replayedDeviceDeadlineFromReplayTime() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1", live: false)
+        h.advance(74_999)
+        #expect(h.view("alice", of: "alice")?.status == .online)
+        h.advance(1 + 5_000)
+        #expect(h.view("alice", of: "alice")?.status == .offline)
+        try h.heartbeat("alice", "phone", session: "s1")
+        #expect(h.view("alice", of: "alice")?.status == .online)
+    }
+
+    @Test("replayed heartbeats prove nothing")
+    func replayedHeartbeatProvesNothing() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        h.now += 70_000
+        try h.send(.heartbeat("alice", "phone", session: "s1"), live: false)
+        h.advance(10_000)
+        #expect(h.view("alice", of: "alice")?.status == .offline)
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the bridge needs from Debian's packages, only where it is missing:
+# the broker and its clients, libmosquitto's headers, SQLite's headers, pkg-config.
+set -euo pipefail
+packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
+fi
+# The Debian package starts a system-wide broker on 1883; the project runs its own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+    echo "note: a system mosquitto service is running on port 1883 (systemctl stop mosquitto to free it)" >&2
+fi

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the presence bridge next to a local mosquitto, installing what is missing.
+#
+#   scripts/run-local.sh [presence-bridge run options...]
+#
+# Starts mosquitto with the shipped mosquitto.conf (127.0.0.1:1883, passwords, the ACL of
+# PROTOCOL.md) in the background, creates the bridge's broker account on first use (its password
+# is kept in data/bridge-password), builds the bridge in release mode and runs it in the
+# foreground. Ctrl-C stops both. Add users with scripts/add-user.sh NAME PASSWORD.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+mkdir -p data/broker data/bridge
+if [ ! -s data/bridge-password ]; then
+    umask 077
+    head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > data/bridge-password
+    umask 022
+fi
+scripts/add-user.sh presence-bridge "$(cat data/bridge-password)" >/dev/null
+# As root, mosquitto drops to the mosquitto user: let it write its persistence and read its files.
+if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then
+    chown -R mosquitto: data/broker
+fi
+
+swift build -c release --product presence-bridge
+
+if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+    echo "something already listens on 127.0.0.1:1883 (a system mosquitto? 'systemctl stop mosquitto'); using it" >&2
+    broker_pid=""
+else
+    mosquitto -c mosquitto.conf &
+    broker_pid=$!
+    trap '[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; wait' EXIT
+    for _ in $(seq 1 50); do
+        (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break
+        sleep 0.1
+    done
+    echo "$broker_pid" > data/broker/mosquitto.pid
+fi
+
+PRESENCE_PASSWORD_FILE=data/bridge-password "$(swift build -c release --show-bin-path)/presence-bridge" run \
+    --broker mqtt://127.0.0.1:1883 --username presence-bridge --data-dir data/bridge "$@"
