@@ -35,41 +35,68 @@ public final class LocalBroker: Sendable {
     }
 
     /// Starts mosquitto with the repository's shipped mosquitto.conf + ACL, rewritten for a temp
-    /// folder and a free port; returns once the port accepts connections.
+    /// folder and a free port; returns once the port accepts connections and mosquitto has logged
+    /// that it runs (a port taken meanwhile by another broker is retried with another one).
     ///
     /// `users` maps user names to passwords (hashed with `mosquitto_passwd -U`); `extraACL` is
     /// appended to the copied ACL (e.g. `user bench\ntopic readwrite bench/#`).
     public static func start(
         configFile: String, aclFile: String, users: [String: String], extraACL: String = ""
     ) async throws -> LocalBroker {
+        try await start(configFile: configFile, aclFile: aclFile, users: users, extraACL: extraACL, extraConfig: "")
+    }
+
+    /// Like `start(configFile:aclFile:users:extraACL:)`, with `extraConfig` appended to the
+    /// rewritten config (e.g. a TLS listener on a second port from `freePort()`).
+    public static func start(
+        configFile: String, aclFile: String, users: [String: String], extraACL: String, extraConfig: String
+    ) async throws -> LocalBroker {
         let fileManager = FileManager.default
         let folder = fileManager.temporaryDirectory.path + "/presence-broker-" + UUID().uuidString.prefix(8)
         try fileManager.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
-        do {
-            let port = try freePort()
-            let shipped = try String(contentsOfFile: configFile, encoding: .utf8)
-            let acl = try String(contentsOfFile: aclFile, encoding: .utf8)
-            let config = rewrite(config: shipped, folder: folder, port: port)
-            let configPath = folder + "/mosquitto.conf"
-            try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-            try (acl + "\n" + extraACL + "\n").write(toFile: folder + "/acl", atomically: true, encoding: .utf8)
-            let passwords = users.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)\n" }.joined()
-            try passwords.write(toFile: folder + "/passwd", atomically: true, encoding: .utf8)
-            if !users.isEmpty {
-                let hasher = try ChildProcess.spawn("mosquitto_passwd", ["-U", folder + "/passwd"])
-                let status = try await hasher.waitForExit(timeout: .seconds(30))
-                guard status == 0 else {
-                    throw ChildProcessError(message: "mosquitto_passwd -U failed (\(status)): \(hasher.errorLines)")
-                }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await start(
+                    folder: folder, configFile: configFile, aclFile: aclFile, users: users, extraACL: extraACL,
+                    extraConfig: extraConfig)
+            } catch let error as PortTaken where attempt < 5 {
+                _ = error  // another broker took the port between freePort() and mosquitto's bind: retry
+            } catch {
+                try? fileManager.removeItem(atPath: folder)
+                throw error
             }
-            try handToBrokerUser(folder)
-            let process = try await launch(configPath: configPath, port: port, folder: folder)
-            return LocalBroker(port: port, folder: folder, configPath: configPath, process: process)
-        } catch {
-            try? fileManager.removeItem(atPath: folder)
-            throw error
         }
     }
+
+    private static func start(
+        folder: String, configFile: String, aclFile: String, users: [String: String], extraACL: String,
+        extraConfig: String
+    ) async throws -> LocalBroker {
+        let port = try freePort()
+        let shipped = try String(contentsOfFile: configFile, encoding: .utf8)
+        let acl = try String(contentsOfFile: aclFile, encoding: .utf8)
+        let config = rewrite(config: shipped, folder: folder, port: port) + extraConfig + "\n"
+        let configPath = folder + "/mosquitto.conf"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        try (acl + "\n" + extraACL + "\n").write(toFile: folder + "/acl", atomically: true, encoding: .utf8)
+        let passwords = users.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)\n" }.joined()
+        try passwords.write(toFile: folder + "/passwd", atomically: true, encoding: .utf8)
+        if !users.isEmpty {
+            let hasher = try ChildProcess.spawn("mosquitto_passwd", ["-U", folder + "/passwd"])
+            let status = try await hasher.waitForExit(timeout: .seconds(30))
+            guard status == 0 else {
+                throw ChildProcessError(message: "mosquitto_passwd -U failed (\(status)): \(hasher.errorLines)")
+            }
+        }
+        try handToBrokerUser(folder)
+        let process = try await launch(configPath: configPath, port: port, folder: folder)
+        return LocalBroker(port: port, folder: folder, configPath: configPath, process: process)
+    }
+
+    /// mosquitto could not bind its port (taken by someone else meanwhile).
+    private struct PortTaken: Error {}
 
     /// SIGTERM, SIGKILL after a short wait; removes the temp folder.
     public func stop() async {
@@ -80,7 +107,12 @@ public final class LocalBroker: Sendable {
     /// Stops and starts again on the same port and data folder (persistence kept).
     public func restart() async throws {
         await stopProcess()
-        let process = try await Self.launch(configPath: configPath, port: port, folder: folder)
+        let process: ChildProcess
+        do {
+            process = try await Self.launch(configPath: configPath, port: port, folder: folder)
+        } catch is PortTaken {
+            throw ChildProcessError(message: "cannot restart mosquitto: port \(port) was taken meanwhile")
+        }
         self.process.withLock { $0 = process }
     }
 
@@ -102,13 +134,19 @@ public final class LocalBroker: Sendable {
     // MARK: - Helpers
 
     private static func launch(configPath: String, port: Int, folder: String) async throws -> ChildProcess {
+        let logPath = folder + "/mosquitto.log"
+        let logBefore = (try? String(contentsOfFile: logPath, encoding: .utf8))?.utf8.count ?? 0
         let process = try ChildProcess.spawn("mosquitto", ["-c", configPath])
         let deadline = ContinuousClock.now + .seconds(15)
         while true {
-            if acceptsConnections(port: port) { return process }
+            // Ready when the port accepts connections AND our mosquitto says it runs (it logs that
+            // after opening its listeners): the port alone may belong to another broker.
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            let ours = String(log.utf8.dropFirst(logBefore)) ?? ""
+            if ours.contains(" running"), process.exitStatus == nil, acceptsConnections(port: port) { return process }
             if let status = process.exitStatus {
-                let log = (try? String(contentsOfFile: folder + "/mosquitto.log", encoding: .utf8)) ?? ""
-                throw ChildProcessError(message: "mosquitto exited with \(status) at start: \(process.errorLines) \(log)")
+                if ours.contains("Address already in use") { throw PortTaken() }
+                throw ChildProcessError(message: "mosquitto exited with \(status) at start: \(process.errorLines) \(ours)")
             }
             if ContinuousClock.now > deadline {
                 await process.terminate()
@@ -162,7 +200,18 @@ public final class LocalBroker: Sendable {
     }
 
     /// A port that was free a moment ago: bind 127.0.0.1:0 and read the number back.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
+        for _ in 0..<20 {
+            let port = try unusedPort()
+            // Never hand out the same port twice in this process (brokers of parallel tests).
+            if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+        }
+        return try unusedPort()
+    }
+
+    private static let handedOutPorts = Mutex<Set<Int>>([])
+
+    private static func unusedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ChildProcessError(message: "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

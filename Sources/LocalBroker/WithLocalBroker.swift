@@ -3,17 +3,19 @@ import Foundation
 /// Runs `body` with a fresh `LocalBroker` from the repository's `mosquitto.conf` and
 /// `mosquitto.acl`; always stops it, also when `body` throws or the task is cancelled.
 ///
-/// The repository is found from this file's `#filePath` (walking up to `Package.swift`), or
+/// `extraConfig` is appended to the rewritten mosquitto config. The repository is found from this file's `#filePath` (walking up to `Package.swift`), or
 /// from `PRESENCE_REPOSITORY_ROOT` when set.
 public func withLocalBroker<T>(
     users: [String: String],
     extraACL: String = "",
+    extraConfig: String = "",
     isolation: isolated (any Actor)? = #isolation,
     _ body: (LocalBroker) async throws -> T
 ) async throws -> T {
     let root = try repositoryRoot()
     let broker = try await LocalBroker.start(
-        configFile: root + "/mosquitto.conf", aclFile: root + "/mosquitto.acl", users: users, extraACL: extraACL)
+        configFile: root + "/mosquitto.conf", aclFile: root + "/mosquitto.acl", users: users, extraACL: extraACL,
+        extraConfig: extraConfig)
     let result: T
     do {
         result = try await body(broker)

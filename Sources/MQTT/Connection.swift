@@ -154,8 +154,15 @@ final class Connection: @unchecked Sendable {
             try check(rc, "will on '\(will.topic)'")
         }
         if let tls = configuration.tls {
-            try check(
-                mosquitto_tls_set(mosq, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil), "TLS settings")
+            // Without a CA file the system's trust store is used; mosquitto_tls_set needs a CA
+            // file or folder, so a client certificate alone goes with the system's folder.
+            if tls.caFile != nil || tls.certificateFile != nil {
+                try check(
+                    mosquitto_tls_set(
+                        mosq, tls.caFile, tls.caFile == nil ? "/etc/ssl/certs" : nil,
+                        tls.certificateFile, tls.keyFile, nil),
+                    "TLS settings")
+            }
             if tls.caFile == nil {
                 try check(mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "TLS system trust store")
             }
@@ -350,7 +357,7 @@ final class Connection: @unchecked Sendable {
                 state.firstConnect = nil
                 let event: MQTTConnectionEvent? = wasConnected ? .disconnected(reason: reason) : nil
                 if first != nil {
-                    state.phase = .idle
+                    state.phase = stopping ? .closed : .idle  // idle: connect() may be tried again
                     return (.stop, event, first, error)
                 }
                 if stopping || !configuration.reconnect.enabled {

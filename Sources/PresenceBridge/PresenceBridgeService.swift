@@ -106,7 +106,8 @@ public final class PresenceBridgeService: Service, Sendable {
         logger.info("stopped")
     }
 
-    /// Connects, retrying with backoff while the broker is unreachable; a refused login fails at once.
+    /// Connects, retrying with backoff while the broker is unreachable; a refused login or a bad
+    /// configuration (URL, client id, TLS) fails at once.
     /// Returns false when a shutdown came first.
     private func connect(_ client: MQTTClient) async throws -> Bool {
         var delay = Duration.milliseconds(200)
@@ -114,7 +115,7 @@ public final class PresenceBridgeService: Service, Sendable {
             do {
                 try await client.connect()
                 return true
-            } catch let error where error.code == .notAuthorized || error.code == .connectionRefused {
+            } catch let error where [.notAuthorized, .invalidArgument, .invalidURL, .protocolError, .tls].contains(error.code) {
                 throw error
             } catch {
                 logger.warning("broker not reachable; retrying", metadata: ["error": "\(error)", "retry-in": "\(delay)"])

@@ -61,7 +61,7 @@ struct AccessControlTests {
             await vanishing.abortConnection()
             let delivered = try await inbox.first(on: will.topic)
             #expect(delivered.payload == will.payload)
-            #expect(inbox.on(will.topic).count == 1)
+            #expect(inbox.on(will.topic).count == 1, "broker log:\n\(broker.log())")
             await bridge.disconnect()
         }
     }

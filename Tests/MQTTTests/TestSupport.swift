@@ -16,9 +16,9 @@ enum TestBroker {
 
     /// Runs `body` with a fresh broker that knows `users`.
     static func run<T>(
-        isolation: isolated (any Actor)? = #isolation, _ body: (LocalBroker) async throws -> T
+        extraConfig: String = "", isolation: isolated (any Actor)? = #isolation, _ body: (LocalBroker) async throws -> T
     ) async throws -> T {
-        try await withLocalBroker(users: users, extraACL: extraACL, body)
+        try await withLocalBroker(users: users, extraACL: extraACL, extraConfig: extraConfig, body)
     }
 
     /// A client of `broker` logged in as `user` (its password from `users`).

@@ -111,3 +111,30 @@ struct RestartTests {
         }
     }
 }
+
+@Suite("Broker restarts")
+struct BrokerRestartTests {
+    @Test("after the broker restarts, the bridge reconnects, resynchronises and serves again")
+    func brokerRestart() async throws {
+        try await BridgeFixture.run { fixture in
+            try await fixture.contacts("alice", ["bob"])
+            try await fixture.contacts("bob", ["alice"])
+            let phone = try await fixture.device("alice", "phone", session: "s1")
+            let bob = try await fixture.viewer("bob")
+            try await bob.waitFor("alice", "alice online") { $0.status == "online" }
+            let resyncs = try #require(fixture.service?.statistics.resyncs)
+
+            try await fixture.broker.restart()
+            try await waitUntil(timeout: .seconds(30), "the bridge resynchronised") {
+                (fixture.service?.statistics.resyncs ?? 0) > resyncs && fixture.service?.isLive == true
+            }
+            #expect((fixture.service?.statistics.reconnects ?? 0) >= 1)
+            // The device's client reconnects by itself; its next state goes through as usual.
+            try await waitUntil(timeout: .seconds(30), "alice's connection is back") {
+                (try? await phone.publish(MQTTMessage(topic: "presence/v1/in/alice/phone/state",
+                    payload: Array(#"{"status":"away","session":"s1"}"#.utf8), qos: .atLeastOnce, retain: true))) != nil
+            }
+            try await bob.waitFor("alice", timeout: .seconds(30), "alice away after the broker restart") { $0.status == "away" }
+        }
+    }
+}
