@@ -41,4 +41,10 @@ fi
 if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
     chown mosquitto: "$file" "$(dirname "$file")"
 fi
-echo "user '$user' written to $file (reload or restart mosquitto to apply)"
+# A broker started by scripts/run-local.sh rereads its password file on SIGHUP.
+pidfile=$(dirname "$file")/mosquitto.pid
+if [ -f "$pidfile" ] && kill -HUP "$(cat "$pidfile")" 2>/dev/null; then
+    echo "user '$user' written to $file; the running broker reloaded it"
+else
+    echo "user '$user' written to $file (reload or restart mosquitto to apply)"
+fi

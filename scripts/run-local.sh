@@ -31,7 +31,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
 else
     mosquitto -c mosquitto.conf &
     broker_pid=$!
-    trap '[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; wait' EXIT
+    trap 'rm -f data/broker/mosquitto.pid; kill "$broker_pid" 2>/dev/null; wait' EXIT
     for _ in $(seq 1 50); do
         (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break
         sleep 0.1

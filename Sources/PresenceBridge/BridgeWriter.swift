@@ -179,27 +179,27 @@ final class BridgeWriter {
                 return
             }
         }
-        guard topics.inputAddress(message.topic) != nil else { return }
+        guard let address = topics.inputAddress(message.topic) else { return }
         statistics.messagesIn += 1
+        let user = UserID(address.user)
         let live = !message.retain
-        if live, let user = decoder.user(of: message.topic) {
-            if case .drop(let notify) = rateLimiter.admit(user, at: now) {
-                reject(InputError(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
-                       topic: message.topic, notify: notify)
-                return
-            }
+        if live, let user, case .drop(let notify) = rateLimiter.admit(user, at: now) {
+            reject(InputError(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
+                   topic: message.topic, notify: notify)
+            return
+        }
+        let input: PresenceInput
+        do {
+            input = try decoder.decode(address, user: user, payload: message.payload)
+        } catch {
+            reject(error, topic: message.topic, notify: true)
+            return
         }
         do {
-            let input = try decoder.decode(topic: message.topic, payload: message.payload)
-            let output = try engine.apply(input, live: live, at: now)
+            take(try engine.apply(input, live: live, at: now))
             statistics.inputsApplied += 1
-            take(output)
-        } catch let error as InputError {
-            reject(error, topic: message.topic, notify: true)
-        } catch let rejection as InputRejection {
-            reject(InputError(.tooManyDevices, rejection.message, user: decoder.user(of: message.topic)), topic: message.topic, notify: true)
         } catch {
-            reject(InputError(.invalidField, "\(error)", user: decoder.user(of: message.topic)), topic: message.topic, notify: true)
+            reject(InputError(.tooManyDevices, error.message, user: user), topic: message.topic, notify: true)
         }
     }
 

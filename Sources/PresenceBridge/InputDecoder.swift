@@ -35,7 +35,12 @@ public struct InputDecoder: Sendable {
         guard let address = topics.inputAddress(topic) else {
             throw InputError(.unknownTopic, "not an input topic", user: nil)
         }
-        guard let user = UserID(address.user) else {
+        return try decode(address, user: UserID(address.user), payload: payload)
+    }
+
+    /// Decodes an input whose topic is already split (the bridge splits each topic once).
+    func decode(_ address: InputAddress, user: UserID?, payload: [UInt8]) throws(InputError) -> PresenceInput {
+        guard let user else {
             throw InputError(.invalidID, "invalid user id", user: nil)
         }
         guard payload.count <= Self.maximumPayload else {

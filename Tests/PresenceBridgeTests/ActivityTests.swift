@@ -8,9 +8,7 @@ struct ActivityTests {
     @Test("typing is shown, then cleared by its lease")
     func typingClearsByTTL() async throws {
         try await BridgeFixture.run { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let phone = try await fixture.device("alice", "phone", session: "s1")
             try await bob.waitFor("alice", "alice online") { $0.status == "online" }
             let started = Date()
@@ -27,9 +25,7 @@ struct ActivityTests {
     @Test("an activity until replaced clears when its device drops")
     func activityClearsWhenDeviceDrops() async throws {
         try await BridgeFixture.run(configure: { $0.offlineGrace = 0.1 }) { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let phone = try await fixture.device("alice", "phone", session: "s1")
             try await fixture.send(phone, "alice/phone/activity", #"{"type":"busy","reason":"In a meeting","ttl":0}"#)
             let busy = try await bob.waitFor("alice", "busy") { $0.activity != nil }

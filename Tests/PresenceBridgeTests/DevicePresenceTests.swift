@@ -9,9 +9,7 @@ struct DevicePresenceTests {
     @Test("a device's will shows it offline, with the last seen time of its last live message")
     func willShowsOffline() async throws {
         try await BridgeFixture.run(configure: { $0.offlineGrace = 0.2 }) { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let before = Date()
             let phone = try await fixture.device("alice", "phone", session: "s1", platform: "mobile")
             let online = try await bob.waitFor("alice", "alice online") { $0.status == "online" }
@@ -29,9 +27,7 @@ struct DevicePresenceTests {
     @Test("a stale will of an old session under another client id is ignored")
     func staleWillIgnored() async throws {
         try await BridgeFixture.run(configure: { $0.offlineGrace = 0.1 }) { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let old = try await fixture.device("alice", "phone", session: "old", clientID: "alice-phone-1")
             try await bob.waitFor("alice", "alice online") { $0.status == "online" }
             let new = try await fixture.device("alice", "phone", session: "new", clientID: "alice-phone-2")
@@ -47,9 +43,7 @@ struct DevicePresenceTests {
     @Test("a silent device is lost after 2.5 heartbeat intervals and comes back with its next heartbeat")
     func livenessLossAndReturn() async throws {
         try await BridgeFixture.run(configure: { $0.heartbeatInterval = 0.4; $0.offlineGrace = 0.2 }) { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let phone = try await fixture.device("alice", "phone", session: "s1", status: "away")
             try await bob.waitFor("alice", "alice away") { $0.status == "away" }
             let silentSince = Date()
@@ -63,9 +57,7 @@ struct DevicePresenceTests {
     @Test("a device that said offline is not revived by a heartbeat")
     func explicitOfflineStaysOffline() async throws {
         try await BridgeFixture.run { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let phone = try await fixture.device("alice", "phone", session: "s1")
             try await bob.waitFor("alice", "alice online") { $0.status == "online" }
             try await fixture.send(phone, "alice/phone/state", #"{"status":"offline","session":"s1"}"#)
@@ -83,9 +75,7 @@ struct DevicePresenceTests {
     @Test("a heartbeat alone publishes nothing")
     func heartbeatPublishesNothing() async throws {
         try await BridgeFixture.run { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let phone = try await fixture.device("alice", "phone", session: "s1")
             try await bob.waitFor("alice", "alice online") { $0.status == "online" }
             let before = bob.payloads("alice").count
@@ -102,9 +92,7 @@ struct DevicePresenceTests {
     @Test("several devices aggregate: online beats away beats offline; devices sorted by id")
     func multiDevice() async throws {
         try await BridgeFixture.run { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let phone = try await fixture.device("alice", "phone", session: "p1", platform: "mobile")
             let desktop = try await fixture.device("alice", "desktop", session: "d1", status: "away", platform: "desktop")
             let both = try await bob.waitFor("alice", "two devices") { $0.devices?.count == 2 }
@@ -123,9 +111,7 @@ struct DevicePresenceTests {
     @Test("a device that reconnects within the offline grace shows no flicker")
     func flappingWithinGrace() async throws {
         try await BridgeFixture.run(configure: { $0.offlineGrace = 1.0 }) { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let first = try await fixture.device("alice", "phone", session: "s1")
             try await bob.waitFor("alice", "alice online") { $0.status == "online" }
             await first.abortConnection()

@@ -8,9 +8,7 @@ struct InputErrorTests {
     @Test("each class of bad input gets its error on err/{user} and changes nothing")
     func badInputs() async throws {
         try await BridgeFixture.run(configure: { $0.maximumList = 3 }) { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             let errors = try await fixture.errors("alice")
             let phone = try await fixture.device("alice", "phone", session: "s1")
             try await bob.waitFor("alice", "alice online") { $0.status == "online" }

@@ -7,8 +7,7 @@ import Testing
 struct PrivacyTests {
     /// alice has bob as a contact; carol watches alice without being her contact.
     private func setUp(_ fixture: BridgeFixture) async throws -> (bob: ViewRecorder, carol: ViewRecorder, phone: MQTTClient) {
-        try await fixture.contacts("alice", ["bob"])
-        try await fixture.contacts("bob", ["alice"])
+        try await fixture.makeContacts("alice", "bob")
         try await fixture.watch("carol", ["alice"])
         let bob = try await fixture.viewer("bob")
         let carol = try await fixture.viewer("carol")

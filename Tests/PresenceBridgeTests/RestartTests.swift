@@ -27,9 +27,7 @@ struct RestartTests {
     func crashAndRestart() async throws {
         try await BridgeFixture.run(configure: { $0.offlineGrace = 0.1 }, startBridge: false) { fixture in
             var bridge = try BridgeProcess.start(fixture)
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
-            let bob = try await fixture.viewer("bob")
+            let bob = try await fixture.bobWatchesAlice()
             try await BridgeProcess.waitUntilOnline(fixture)
             let phone = try await fixture.device("alice", "phone", session: "s1")
             try await fixture.send(phone, "alice/phone/state", #"{"status":"offline","session":"s1"}"#)
@@ -117,8 +115,7 @@ struct BrokerRestartTests {
     @Test("after the broker restarts, the bridge reconnects, resynchronises and serves again")
     func brokerRestart() async throws {
         try await BridgeFixture.run { fixture in
-            try await fixture.contacts("alice", ["bob"])
-            try await fixture.contacts("bob", ["alice"])
+            try await fixture.makeContacts("alice", "bob")
             let phone = try await fixture.device("alice", "phone", session: "s1")
             let bob = try await fixture.viewer("bob")
             try await bob.waitFor("alice", "alice online") { $0.status == "online" }

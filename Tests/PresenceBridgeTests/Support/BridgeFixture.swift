@@ -119,6 +119,18 @@ final class BridgeFixture: Sendable {
         try await send(account(user), "\(user)/contacts", listJSON(list))
     }
 
+    /// Puts `a` and `b` in each other's contacts (each list becomes just the other).
+    func makeContacts(_ a: String, _ b: String) async throws {
+        try await contacts(a, [b])
+        try await contacts(b, [a])
+    }
+
+    /// The most common set-up: alice and bob are contacts, and bob watches his views.
+    func bobWatchesAlice() async throws -> ViewRecorder {
+        try await makeContacts("alice", "bob")
+        return try await viewer("bob")
+    }
+
     func watch(_ user: String, _ list: [String]) async throws {
         try await send(account(user), "\(user)/watch", listJSON(list))
     }
