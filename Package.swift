@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker"]),
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
         .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "LocalBroker", "MQTT", "PresenceCore"]),
-        .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceBridge", "LocalBroker", "MQTT"]),
+        .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceBridge", "LocalBroker", "MQTT", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,9 +7,10 @@ import PresenceCore
 /// has its own session in its will.
 ///
 /// Rules: each connection gets a fresh session; on connect the device publishes its state
-/// (retained, QoS 1, with session and platform), subscribes to its views and errors, and sends
-/// what waited for a connection; it heartbeats every interval; a lost connection is replaced
-/// after the policy's back-off, forever, until `stop`. Not Sendable: it lives in its task.
+/// (retained, QoS 1, with session and platform), subscribes to its views, its errors and its own
+/// user-level inputs (read back to confirm settings and lists), and sends what is not confirmed
+/// yet; it heartbeats every interval; a lost connection is replaced after the policy's back-off,
+/// forever, until `stop`. Not Sendable: it lives in its task.
 final class ConnectionRunner {
     private let loop: ConnectionLoop
     /// Numbers connection attempts; events of an older generation are stale.
@@ -23,6 +24,8 @@ final class ConnectionRunner {
     private var startWaiter: CheckedContinuation<Result<Void, PresenceClientError>, Never>?
     private var started = false
     private var desired: DesiredPresence
+    /// Set when the runner has stopped for good (a stop, or a loss with reconnection disabled).
+    private var finished = false
 
     /// One live connection and the tasks that serve it.
     private struct Link {
@@ -58,6 +61,8 @@ final class ConnectionRunner {
                 await lost(generation, reason: reason)
             case .heartbeatDue(let generation):
                 await heartbeat(generation)
+            case .echo(let topic, let payload):
+                confirm(topic, payload)
             case .retryDue(let generation):
                 if generation == self.generation, link == nil, started { beginAttempt() }
             case .drop(let waiter):
@@ -66,6 +71,8 @@ final class ConnectionRunner {
             case .stop(let mode, let waiter):
                 await stop(mode)
                 waiter?.resume()
+            }
+            if finished {
                 loop.closeInbox()
                 while let late = await iterator.next() { late.reject() }
                 return
@@ -160,7 +167,13 @@ final class ConnectionRunner {
             loop.post(.connectionLost(generation: generation, reason: reason))
         })
         tasks.append(Task {
-            for await message in client.messages { loop.viewer.handle(message) }
+            for await message in client.messages {
+                if loop.topics.isOwnUserInput(message.topic) {
+                    loop.post(.echo(topic: message.topic, payload: message.payload))
+                } else {
+                    loop.viewer.handle(message)
+                }
+            }
         })
         if let role = loop.role {
             let interval = role.heartbeatInterval
@@ -176,7 +189,7 @@ final class ConnectionRunner {
             if let role = loop.role {
                 try await client.publish(stateMessage(role, session: session))
             }
-            var filters = [loop.topics.errorTopic]
+            var filters = [loop.topics.errorTopic, loop.topics.ownInputFilter]
             if loop.configuration.subscribesToViews { filters.insert(loop.topics.viewFilter, at: 0) }
             let granted = try await client.subscribe(filters, qos: .atLeastOnce)
             if granted.contains(where: { $0 == nil }) {
@@ -194,16 +207,14 @@ final class ConnectionRunner {
         }
     }
 
-    /// Sends the settings, lists and activity that waited for a connection.
+    /// Sends the settings and lists not yet confirmed, and the activity still in force.
     private func sendPending(_ client: MQTTClient) async throws(MQTTError) {
         if let update = desired.pendingSettings {
             try await client.publish(retained(loop.topics.userInput("settings"), WirePayloads.settings(update)))
-            desired.pendingSettings = nil
         }
         for kind in ListKind.allCases {
             guard let list = desired.pendingLists[kind] else { continue }
             try await client.publish(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(list)))
-            desired.pendingLists[kind] = nil
         }
         if let role = loop.role, let (activity, ttl) = desired.activityToRestore(now: .now) {
             try await client.publish(MQTTMessage(
@@ -231,7 +242,6 @@ final class ConnectionRunner {
         logger.notice("connection lost", metadata: ["reason": "\(reason)"])
         guard loop.configuration.reconnect.enabled else {
             await stop(.abort)
-            loop.closeInbox()
             return
         }
         failures = 0
@@ -271,15 +281,24 @@ final class ConnectionRunner {
         case .settings(let update):
             desired.queue(update)
             guard let link, let pending = desired.pendingSettings else { return .success(.deferred) }
-            let result = await send(retained(loop.topics.userInput("settings"), WirePayloads.settings(pending)), on: link)
-            if case .success(.sent) = result { desired.pendingSettings = nil }
-            return result
+            return await send(retained(loop.topics.userInput("settings"), WirePayloads.settings(pending)), on: link)
         case .list(let kind, let users):
             desired.pendingLists[kind] = users
             guard let link else { return .success(.deferred) }
-            let result = await send(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(users)), on: link)
-            if case .success(.sent) = result { desired.pendingLists[kind] = nil }
-            return result
+            return await send(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(users)), on: link)
+        }
+    }
+
+    /// The broker holds `payload` on `topic`: a pending setting or list equal to it is confirmed.
+    private func confirm(_ topic: String, _ payload: [UInt8]) {
+        if topic == loop.topics.userInput("settings"),
+           let pending = desired.pendingSettings, WirePayloads.settings(pending) == payload {
+            desired.pendingSettings = nil
+        }
+        for kind in ListKind.allCases where topic == loop.topics.userInput(kind.rawValue) {
+            if let list = desired.pendingLists[kind], WirePayloads.userList(list) == payload {
+                desired.pendingLists[kind] = nil
+            }
         }
     }
 
@@ -308,6 +327,7 @@ final class ConnectionRunner {
     /// Ends for good: graceful = `offline` with the session, acknowledged, then DISCONNECT;
     /// abort = socket closed without DISCONNECT (the broker publishes the will).
     private func stop(_ mode: StopMode) async {
+        finished = true
         generation += 1
         started = false
         if let link {

@@ -2,9 +2,13 @@ import PresenceCore
 
 /// What the app wants the broker to hold, kept across connections.
 ///
-/// The status is republished on every connection. Settings and lists are sent once: kept here
-/// only while no connection took them (a list set by another device meanwhile is not overwritten
-/// by a stale copy). The activity is republished on a new connection only while its lease lasts.
+/// The status is republished on every connection. Settings and lists are kept here until the
+/// broker's copy, read back on `in/{user}/+`, equals what was sent: a publish lost with its
+/// connection (each connection is a new client, so libmosquitto cannot retry it) is sent again
+/// on the next one, and a confirmed list is never resent (so a newer list set by another device
+/// is not overwritten by a stale copy). Settings updates merge into one pending update, newest
+/// values winning, that is sent whole each time. The activity is republished on a new
+/// connection only while its lease lasts.
 struct DesiredPresence {
     var status: DeviceStatus
     var activity: Activity?
@@ -18,7 +22,7 @@ struct DesiredPresence {
         self.status = status
     }
 
-    /// Adds `update` to the settings waiting for a connection (later keys win).
+    /// Adds `update` to the settings not yet confirmed (later values win).
     mutating func queue(_ update: PrivacySettingsUpdate) {
         let previous = pendingSettings ?? PrivacySettingsUpdate()
         pendingSettings = PrivacySettingsUpdate(

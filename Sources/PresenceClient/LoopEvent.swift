@@ -39,6 +39,8 @@ enum LoopEvent: Sendable {
     case attemptFinished(generation: Int, result: Result<MQTTClient, MQTTError>)
     case connectionLost(generation: Int, reason: String)
     case heartbeatDue(generation: Int)
+    /// The broker's copy of one of the user's own retained inputs (settings or a list).
+    case echo(topic: String, payload: [UInt8])
     case retryDue(generation: Int)
     case drop(CheckedContinuation<Void, Never>)
     case stop(StopMode, CheckedContinuation<Void, Never>?)
@@ -51,7 +53,7 @@ enum LoopEvent: Sendable {
         case .attemptFinished(_, .success(let client)): Task { await client.disconnect() }
         case .drop(let waiter): waiter.resume()
         case .stop(_, let waiter): waiter?.resume()
-        case .attemptFinished, .connectionLost, .heartbeatDue, .retryDue: break
+        case .attemptFinished, .connectionLost, .heartbeatDue, .echo, .retryDue: break
         }
     }
 }

@@ -25,6 +25,13 @@ struct PresenceTopics: Sendable {
     func userInput(_ name: String) -> String { "\(prefix)/in/\(user.rawValue)/\(name)" }
     /// The one subscription that carries every view of the user.
     var viewFilter: String { "\(prefix)/out/\(user.rawValue)/+" }
+    /// The user's own retained user-level inputs, read back (settings, contacts, blocked, watch).
+    var ownInputFilter: String { "\(prefix)/in/\(user.rawValue)/+" }
+    /// true for `{prefix}/in/{user}/{name}` (one level: settings or a list).
+    func isOwnUserInput(_ topic: String) -> Bool {
+        let head = "\(prefix)/in/\(user.rawValue)/"
+        return topic.hasPrefix(head) && !topic.dropFirst(head.count).contains("/")
+    }
     /// The user's error topic.
     var errorTopic: String { "\(prefix)/err/\(user.rawValue)" }
 

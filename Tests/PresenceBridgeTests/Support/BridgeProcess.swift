@@ -18,7 +18,9 @@ struct BridgeProcess {
 
     /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder.
     static func start(_ fixture: BridgeFixture, extra: [String] = []) throws -> ChildProcess {
-        let passwordFile = fixture.configuration.dataDirectory + "-password"
+        // Inside the data folder, which the fixture removes.
+        try FileManager.default.createDirectory(atPath: fixture.configuration.dataDirectory, withIntermediateDirectories: true)
+        let passwordFile = fixture.configuration.dataDirectory + "/password"
         try "pw-bridge\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
         let c = fixture.configuration
         return try ChildProcess.spawn(executable, [
