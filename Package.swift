@@ -49,6 +49,10 @@ let package = Package(
             dependencies: ["MQTT", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
+            name: "BridgeTestSupport",
+            dependencies: ["PresenceBridge", "LocalBroker", "MQTT", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "EngineBenchmarks",
             dependencies: ["PresenceCore", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
@@ -73,8 +77,8 @@ let package = Package(
         ),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker"]),
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
-        .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "LocalBroker", "MQTT", "PresenceCore"]),
-        .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceBridge", "LocalBroker", "MQTT", "PresenceCore"]),
+        .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
+        .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import BridgeTestSupport
 import Foundation
 import LocalBroker
 import MQTT
@@ -142,11 +143,4 @@ struct DevicePresenceTests {
             #expect(view.devices?.count == 16)
         }
     }
-}
-
-/// Parses the bridge's ISO 8601 time with milliseconds.
-func parseISO8601(_ text: String) -> Date? {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.date(from: text)
 }

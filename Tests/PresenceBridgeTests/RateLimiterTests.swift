@@ -1,3 +1,4 @@
+import BridgeTestSupport
 import PresenceCore
 import Testing
 @testable import PresenceBridge

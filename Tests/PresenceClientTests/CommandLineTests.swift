@@ -1,3 +1,4 @@
+import BridgeTestSupport
 import Foundation
 import LocalBroker
 import MQTT
@@ -11,8 +12,8 @@ import Testing
 struct CommandLineTests {
     @Test("client: every command is confirmed, bridge errors are shown, quit goes offline at once")
     func clientDrivenThroughStdin() async throws {
-        try await ClientFixture.run(configure: { $0.maximumWatch = 2 }) { fixture in
-            let recorder = try await fixture.recorder("bob")
+        try await BridgeFixture.run(configure: { $0.maximumWatch = 2 }) { fixture in
+            let recorder = try await fixture.viewer("bob")
             try await fixture.publish("bob", "bob/contacts", #"["alice"]"#)
             let client = try fixture.process([
                 "client", "--user", "alice", "--device", "laptop", "--platform", "desktop", "--heartbeat-interval", "1",
@@ -65,8 +66,8 @@ struct CommandLineTests {
 
     @Test("client: SIGKILL lets the will speak; SIGTERM goes offline gracefully")
     func clientKilledAndTerminated() async throws {
-        try await ClientFixture.run(configure: { $0.offlineGrace = 0.3 }) { fixture in
-            let recorder = try await fixture.recorder("bob")
+        try await BridgeFixture.run(configure: { $0.offlineGrace = 0.3 }) { fixture in
+            let recorder = try await fixture.viewer("bob")
             try await fixture.publish("bob", "bob/contacts", #"["alice","carol"]"#)
             try await fixture.publish("alice", "alice/contacts", #"["bob"]"#)
 
@@ -90,9 +91,9 @@ struct CommandLineTests {
 
     @Test("watch: one plain line per change, from the first views to a removal")
     func watchPrintsPlainLines() async throws {
-        try await ClientFixture.run(configure: { $0.offlineGrace = 0.3 }) { fixture in
+        try await BridgeFixture.run(configure: { $0.offlineGrace = 0.3 }) { fixture in
             try await fixture.publish("bob", "bob/contacts", #"["alice"]"#)
-            let alice = try await fixture.device("alice", "phone", platform: "mobile")
+            let alice = try await fixture.sdkDevice("alice", "phone", platform: "mobile")
             try await alice.setContacts([uid("bob")])
             let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString)").path
             try "pw-bob\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)

@@ -1,3 +1,4 @@
+import BridgeTestSupport
 import PresenceClient
 import PresenceCore
 import Testing

@@ -1,3 +1,4 @@
+import BridgeTestSupport
 import Foundation
 import LocalBroker
 import MQTT
@@ -13,7 +14,7 @@ func uid(_ text: String) throws -> UserID { try #require(UserID(text)) }
 struct SDKPresenceTests {
     @Test("a device's presence, activity and going offline appear in a viewer's directory and updates")
     func presenceAppears() async throws {
-        try await ClientFixture.run { fixture in
+        try await BridgeFixture.run { fixture in
             let bob = try await fixture.sdkViewer("bob")
             let updates = Mutex<[ViewUpdate]>([])
             let collector = Task {
@@ -22,7 +23,7 @@ struct SDKPresenceTests {
             defer { collector.cancel() }
             #expect(try await bob.setContacts([uid("alice")]) == .sent)
 
-            let alice = try await fixture.device("alice", "phone", platform: "mobile")
+            let alice = try await fixture.sdkDevice("alice", "phone", platform: "mobile")
             let aliceID = try uid("alice")
             #expect(alice.connectionStatus.isConnected)
             // bob a contact of alice: he may see her activity and last-seen (the default settings).
@@ -55,10 +56,10 @@ struct SDKPresenceTests {
 
     @Test("a device that vanishes (socket closed, no DISCONNECT) goes offline through its will")
     func abortedDeviceGoesOfflineThroughItsWill() async throws {
-        try await ClientFixture.run(configure: { $0.offlineGrace = 0.3 }) { fixture in
-            let recorder = try await fixture.recorder("bob")
+        try await BridgeFixture.run(configure: { $0.offlineGrace = 0.3 }) { fixture in
+            let recorder = try await fixture.viewer("bob")
             try await fixture.publish("bob", "bob/contacts", #"["alice"]"#)
-            let alice = try await fixture.device("alice", "phone")
+            let alice = try await fixture.sdkDevice("alice", "phone")
             try await alice.setContacts([uid("bob")])
             let session = try #require(alice.session)
             try await recorder.waitFor("alice", "online") { $0["status"] as? String == "online" }
@@ -85,10 +86,10 @@ struct SDKPresenceTests {
 
     @Test("a dropped connection is restored with a new session and viewers see no offline inside the grace")
     func reconnectRestoresPresenceWithoutFlicker() async throws {
-        try await ClientFixture.run(configure: { $0.offlineGrace = 3 }) { fixture in
-            let recorder = try await fixture.recorder("bob")
+        try await BridgeFixture.run(configure: { $0.offlineGrace = 3 }) { fixture in
+            let recorder = try await fixture.viewer("bob")
             try await fixture.publish("bob", "bob/contacts", #"["alice"]"#)
-            let alice = try await fixture.device("alice", "phone")
+            let alice = try await fixture.sdkDevice("alice", "phone")
             try await alice.setContacts([uid("bob")])
             let statuses = Mutex<[ConnectionStatus]>([])
             let watcher = Task {
@@ -119,10 +120,10 @@ struct SDKPresenceTests {
 
     @Test("after a broker restart the device and the viewer come back by themselves")
     func brokerRestart() async throws {
-        try await ClientFixture.run(configure: { $0.offlineGrace = 5 }) { fixture in
+        try await BridgeFixture.run(configure: { $0.offlineGrace = 5 }) { fixture in
             let bob = try await fixture.sdkViewer("bob")
             try await bob.setContacts([uid("alice")])
-            let alice = try await fixture.device("alice", "phone")
+            let alice = try await fixture.sdkDevice("alice", "phone")
             let aliceID = try uid("alice")
             try await waitUntil("bob sees alice online") { bob.directory[aliceID]?.status == .online }
             let first = try #require(alice.session)
@@ -143,15 +144,15 @@ struct SDKPresenceTests {
 
     @Test("one subscription fills the directory with every target; a removed target leaves it")
     func directoryHoldsEveryTarget() async throws {
-        try await ClientFixture.run(configure: { $0.offlineGrace = 0.3 }) { fixture in
+        try await BridgeFixture.run(configure: { $0.offlineGrace = 0.3 }) { fixture in
             try await fixture.publish("bob", "bob/contacts", #"["alice","carol"]"#)
             try await fixture.publish("bob", "bob/watch", #"["dave","mallory"]"#)
-            _ = try await fixture.device("alice", "phone")
-            let carol = try await fixture.device("carol", "web", platform: "web")
+            _ = try await fixture.sdkDevice("alice", "phone")
+            let carol = try await fixture.sdkDevice("carol", "web", platform: "web")
             try await carol.setStatus(.away)
-            let dave = try await fixture.device("dave", "tablet")
+            let dave = try await fixture.sdkDevice("dave", "tablet")
             await dave.stop()
-            let recorder = try await fixture.recorder("bob")
+            let recorder = try await fixture.viewer("bob")
             try await recorder.waitFor("dave", "offline") { $0["status"] as? String == "offline" }
             try await recorder.waitFor("carol", "away") { $0["status"] as? String == "away" }
 
@@ -184,11 +185,11 @@ struct SDKPresenceTests {
 
     @Test("a heartbeat keeps a quiet device online past the bridge's liveness limit")
     func heartbeatsKeepTheDeviceAlive() async throws {
-        try await ClientFixture.run(configure: { $0.heartbeatInterval = 0.4; $0.offlineGrace = 0.2 }) { fixture in
-            let recorder = try await fixture.recorder("bob")
+        try await BridgeFixture.run(configure: { $0.heartbeatInterval = 0.4; $0.offlineGrace = 0.2 }) { fixture in
+            let recorder = try await fixture.viewer("bob")
             try await fixture.publish("bob", "bob/contacts", #"["alice"]"#)
             let started = ContinuousClock.now
-            _ = try await fixture.device("alice", "phone", heartbeat: .milliseconds(200))
+            _ = try await fixture.sdkDevice("alice", "phone", heartbeat: .milliseconds(200))
             try await recorder.waitFor("alice", "online") { $0["status"] as? String == "online" }
             // 2.5 intervals = 1 s of silence would make alice lost; wait well past it.
             try await waitUntil("three liveness limits have passed") { ContinuousClock.now - started > .seconds(3) }

@@ -4,11 +4,11 @@ import MQTT
 import Synchronization
 
 /// A user's subscription to `err/{user}`: every rejected input of theirs, parsed.
-final class ErrorRecorder: Sendable {
+public final class ErrorRecorder: Sendable {
     private let received = Locked<[[String: String]]>([])
     private let task: Task<Void, Never>
 
-    init(client: MQTTClient, user: String) async throws {
+    public init(client: MQTTClient, user: String) async throws {
         let received = self.received
         task = Task {
             for await message in client.messages {
@@ -21,11 +21,11 @@ final class ErrorRecorder: Sendable {
 
     deinit { task.cancel() }
 
-    var all: [[String: String]] { received.value }
+    public var all: [[String: String]] { received.value }
 
     /// Waits for an error whose topic satisfies `matches`; returns it.
     @discardableResult
-    func waitForError(timeout: Duration = .seconds(10), _ matches: @escaping (String) -> Bool) async throws -> [String: String] {
+    public func waitForError(timeout: Duration = .seconds(10), _ matches: @escaping (String) -> Bool) async throws -> [String: String] {
         try await waitUntil(timeout: timeout, "an error on err/; saw \(all)") {
             all.contains { $0["topic"].map(matches) ?? false }
         }
@@ -35,7 +35,7 @@ final class ErrorRecorder: Sendable {
 
 extension BridgeFixture {
     /// Subscribes as `user` to its own error topic.
-    func errors(_ user: String) async throws -> ErrorRecorder {
+    public func errors(_ user: String) async throws -> ErrorRecorder {
         try await ErrorRecorder(client: try await client(user), user: user)
     }
 }

@@ -7,12 +7,12 @@ import Synchronization
 ///
 /// Payloads are parsed with Foundation's JSONSerialization, independently of the bridge's own
 /// JSON code, so the tests check the wire format rather than the bridge's idea of it.
-final class ViewRecorder: Sendable {
+public final class ViewRecorder: Sendable {
     private let history = Locked<[String: [[UInt8]]]>([:])
     private let task: Task<Void, Never>
-    let client: MQTTClient
+    public let client: MQTTClient
 
-    init(client: MQTTClient, filter: String) async throws {
+    public init(client: MQTTClient, filter: String) async throws {
         self.client = client
         let history = self.history
         task = Task {
@@ -27,10 +27,10 @@ final class ViewRecorder: Sendable {
     deinit { task.cancel() }
 
     /// Every payload received for `target`, oldest first (an empty one is a deletion).
-    func payloads(_ target: String) -> [[UInt8]] { history.withLock { $0[target] ?? [] } }
+    public func payloads(_ target: String) -> [[UInt8]] { history.withLock { $0[target] ?? [] } }
 
     /// Every view received for `target`, parsed; a deletion is an empty dictionary.
-    func views(_ target: String) -> [[String: Any]] {
+    public func views(_ target: String) -> [[String: Any]] {
         payloads(target).map { payload in
             guard !payload.isEmpty else { return [:] }
             return (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] ?? ["unparseable": true]
@@ -38,24 +38,24 @@ final class ViewRecorder: Sendable {
     }
 
     /// The views of `target` from the first one that shows it online.
-    func viewsSinceOnline(_ target: String) -> [[String: Any]] {
+    public func viewsSinceOnline(_ target: String) -> [[String: Any]] {
         Array(views(target).drop { $0.status != "online" })
     }
 
     /// The latest view of `target`, nil if none yet or deleted.
-    func latest(_ target: String) -> [String: Any]? {
+    public func latest(_ target: String) -> [String: Any]? {
         guard let last = views(target).last, !last.isEmpty else { return nil }
         return last
     }
 
     /// The targets with a live (not deleted) view.
-    var targets: Set<String> {
+    public var targets: Set<String> {
         history.withLock { Set($0.filter { !($0.value.last?.isEmpty ?? true) }.keys) }
     }
 
     /// Waits until the latest view of `target` satisfies `condition`; returns it.
     @discardableResult
-    func waitFor(_ target: String, timeout: Duration = .seconds(10), _ what: String = "the expected view",
+    public func waitFor(_ target: String, timeout: Duration = .seconds(10), _ what: String = "the expected view",
                  _ condition: @escaping ([String: Any]) -> Bool) async throws -> [String: Any] {
         try await waitUntil(timeout: timeout, "\(what) of \(target); saw \(describe(target))") {
             latest(target).map(condition) ?? false
@@ -64,22 +64,22 @@ final class ViewRecorder: Sendable {
     }
 
     /// Waits until the view of `target` is deleted (an empty retained payload arrives last).
-    func waitForDeletion(_ target: String, timeout: Duration = .seconds(10)) async throws {
+    public func waitForDeletion(_ target: String, timeout: Duration = .seconds(10)) async throws {
         try await waitUntil(timeout: timeout, "deletion of the view of \(target); saw \(describe(target))") {
             payloads(target).last?.isEmpty == true
         }
     }
 
-    func describe(_ target: String) -> String {
+    public func describe(_ target: String) -> String {
         payloads(target).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " | ")
     }
 }
 
 extension Dictionary where Key == String, Value == Any {
-    var status: String? { self["status"] as? String }
-    var lastSeen: String? { self["lastSeen"] as? String }
-    var activity: [String: Any]? { self["activity"] as? [String: Any] }
-    var devices: [[String: Any]]? { self["devices"] as? [[String: Any]] }
-    var deviceIDs: [String]? { devices?.compactMap { $0["id"] as? String } }
-    var fieldNames: Set<String> { Set(keys) }
+    public var status: String? { self["status"] as? String }
+    public var lastSeen: String? { self["lastSeen"] as? String }
+    public var activity: [String: Any]? { self["activity"] as? [String: Any] }
+    public var devices: [[String: Any]]? { self["devices"] as? [[String: Any]] }
+    public var deviceIDs: [String]? { devices?.compactMap { $0["id"] as? String } }
+    public var fieldNames: Set<String> { Set(keys) }
 }

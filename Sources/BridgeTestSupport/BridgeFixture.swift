@@ -7,18 +7,19 @@ import Synchronization
 import Testing
 
 /// Everyone the integration tests log in as; each user's password is "pw-" + name.
-let testUsers = ["alice", "bob", "carol", "dave", "mallory"]
+public let testUsers = ["alice", "bob", "carol", "dave", "mallory"]
 
 /// A real mosquitto (the shipped mosquitto.conf and ACL, a free port) with the bridge running
 /// in-process against it, and helpers to act as devices and viewers.
 ///
 /// `run` always shuts the bridge down and stops the broker, also when the test fails.
-final class BridgeFixture: Sendable {
-    let broker: LocalBroker
-    let configuration: BridgeConfiguration
+public final class BridgeFixture: Sendable {
+    public let broker: LocalBroker
+    public let configuration: BridgeConfiguration
     private let running = Mutex<(service: PresenceBridgeService, task: Task<Void, any Error>)?>(nil)
     private let clients = Mutex<[MQTTClient]>([])
     private let accounts = Mutex<[String: MQTTClient]>([:])
+    private let cleanUps = Mutex<[@Sendable () async -> Void]>([])
 
     private init(broker: LocalBroker, configuration: BridgeConfiguration) {
         self.broker = broker
@@ -26,7 +27,7 @@ final class BridgeFixture: Sendable {
     }
 
     /// Runs `body` against a fresh broker and bridge; `configure` adjusts the bridge first.
-    static func run(
+    public static func run(
         configure: (inout BridgeConfiguration) -> Void = { _ in },
         startBridge: Bool = true,
         _ body: (BridgeFixture) async throws -> Void
@@ -56,7 +57,7 @@ final class BridgeFixture: Sendable {
     }
 
     /// Starts the bridge in-process and waits until its first resync is complete.
-    func startBridge() async throws {
+    public func startBridge() async throws {
         let service = PresenceBridgeService(configuration: configuration, logger: Logger(label: "test-bridge"))
         let task = Task { try await service.run() }
         running.withLock { $0 = (service, task) }
@@ -64,16 +65,26 @@ final class BridgeFixture: Sendable {
     }
 
     /// Stops the bridge as SIGTERM would, and waits for it to finish.
-    func stopBridge() async throws {
+    public func stopBridge() async throws {
         guard let (service, task) = running.withLock({ state in defer { state = nil }; return state }) else { return }
         service.shutdown()
         try await task.value
     }
 
-    var service: PresenceBridgeService? { running.withLock { $0?.service } }
+    /// Waits until the in-process bridge is live (resynchronised, e.g. after a broker restart).
+    public func waitUntilBridgeLive() async throws {
+        try await waitUntil(timeout: .seconds(30), "the bridge is live") { service?.isLive ?? false }
+    }
+
+    /// Registers work for tear-down (stopping an SDK device, a process), run before the bridge stops.
+    public func onTearDown(_ cleanUp: @escaping @Sendable () async -> Void) {
+        cleanUps.withLock { $0.append(cleanUp) }
+    }
+
+    public var service: PresenceBridgeService? { running.withLock { $0?.service } }
 
     /// A connected MQTT client logged in as `user`; closed at tear-down.
-    func client(_ user: String, clientID: String? = nil, will: MQTTMessage? = nil) async throws -> MQTTClient {
+    public func client(_ user: String, clientID: String? = nil, will: MQTTMessage? = nil) async throws -> MQTTClient {
         var mqtt = try MQTTConfiguration(url: broker.url, clientID: clientID ?? "\(user)-\(UUID().uuidString.prefix(8))")
         mqtt.username = user
         mqtt.password = user == "presence-bridge" ? "pw-bridge" : "pw-\(user)"
@@ -86,7 +97,7 @@ final class BridgeFixture: Sendable {
 
     /// A device of `user` connected as PROTOCOL.md says: client id `{user}-{device}`, will = offline lost
     /// with this connection's session, then its state published retained with the same session.
-    func device(_ user: String, _ device: String, session: String, status: String = "online",
+    public func device(_ user: String, _ device: String, session: String, status: String = "online",
                 platform: String? = nil, clientID: String? = nil) async throws -> MQTTClient {
         let topic = "presence/v1/in/\(user)/\(device)/state"
         let will = MQTTMessage(topic: topic, payload: json(["status": "offline", "session": session, "reason": "lost"]),
@@ -99,7 +110,7 @@ final class BridgeFixture: Sendable {
     }
 
     /// Publishes `payload` as `user` on `presence/v1/in/{suffix}` (retained and QoS 1 for state and lists).
-    func send(_ client: MQTTClient, _ suffix: String, _ payload: String, retain: Bool? = nil) async throws {
+    public func send(_ client: MQTTClient, _ suffix: String, _ payload: String, retain: Bool? = nil) async throws {
         let isDurable = !(suffix.hasSuffix("/heartbeat") || suffix.hasSuffix("/activity"))
         try await client.publish(MQTTMessage(topic: "presence/v1/in/\(suffix)", payload: Array(payload.utf8),
                                              qos: isDurable ? .atLeastOnce : .atMostOnce, retain: retain ?? isDurable))
@@ -107,7 +118,7 @@ final class BridgeFixture: Sendable {
     }
 
     /// One connection per user for settings and lists (reused).
-    func account(_ user: String) async throws -> MQTTClient {
+    public func account(_ user: String) async throws -> MQTTClient {
         if let client = accounts.withLock({ $0[user] }) { return client }
         let client = try await self.client(user)
         accounts.withLock { $0[user] = client }
@@ -115,50 +126,58 @@ final class BridgeFixture: Sendable {
     }
 
     /// Sets `user`'s contacts (retained, as a client would).
-    func contacts(_ user: String, _ list: [String]) async throws {
+    public func contacts(_ user: String, _ list: [String]) async throws {
         try await send(account(user), "\(user)/contacts", listJSON(list))
     }
 
     /// Puts `a` and `b` in each other's contacts (each list becomes just the other).
-    func makeContacts(_ a: String, _ b: String) async throws {
+    public func makeContacts(_ a: String, _ b: String) async throws {
         try await contacts(a, [b])
         try await contacts(b, [a])
     }
 
     /// The most common set-up: alice and bob are contacts, and bob watches his views.
-    func bobWatchesAlice() async throws -> ViewRecorder {
+    public func bobWatchesAlice() async throws -> ViewRecorder {
         try await makeContacts("alice", "bob")
         return try await viewer("bob")
     }
 
-    func watch(_ user: String, _ list: [String]) async throws {
+    public func watch(_ user: String, _ list: [String]) async throws {
         try await send(account(user), "\(user)/watch", listJSON(list))
     }
 
-    func blocked(_ user: String, _ list: [String]) async throws {
+    public func blocked(_ user: String, _ list: [String]) async throws {
         try await send(account(user), "\(user)/blocked", listJSON(list))
     }
 
-    func settings(_ user: String, _ settings: [String: String]) async throws {
+    public func settings(_ user: String, _ settings: [String: String]) async throws {
         try await send(account(user), "\(user)/settings", String(decoding: json(settings), as: UTF8.self))
     }
 
     /// A viewer's subscription to `out/{viewer}/+`, recording every view it receives.
-    func viewer(_ user: String) async throws -> ViewRecorder {
+    public func viewer(_ user: String) async throws -> ViewRecorder {
         let client = try await self.client(user)
         return try await ViewRecorder(client: client, filter: "presence/v1/out/\(user)/+")
     }
 
     private func tearDown() async {
+        for cleanUp in cleanUps.withLock({ $0 }).reversed() { await cleanUp() }
         try? await stopBridge()
         for client in clients.withLock({ $0 }) { await client.disconnect() }
     }
 }
 
-func listJSON(_ list: [String]) -> String {
+public func listJSON(_ list: [String]) -> String {
     "[" + list.map { "\"\($0)\"" }.joined(separator: ",") + "]"
 }
 
-func json(_ object: [String: String]) -> [UInt8] {
+public func json(_ object: [String: String]) -> [UInt8] {
     (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { Array($0) } ?? []
+}
+
+/// Parses the bridge's ISO 8601 time with milliseconds.
+public func parseISO8601(_ text: String) -> Date? {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.date(from: text)
 }

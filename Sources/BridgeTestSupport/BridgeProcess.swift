@@ -2,9 +2,9 @@ import Foundation
 import LocalBroker
 
 /// The `presence-bridge` executable built beside the test binary, run as a real process.
-struct BridgeProcess {
+public enum BridgeProcess {
     /// The executable: next to the test bundle in the build folder.
-    static var executable: String {
+    public static var executable: String {
         let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
         var folder = testBinary.deletingLastPathComponent()
         // Inside an .xctest bundle on Darwin the binary sits deeper; walk up to the build folder.
@@ -17,7 +17,7 @@ struct BridgeProcess {
     }
 
     /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder.
-    static func start(_ fixture: BridgeFixture, extra: [String] = []) throws -> ChildProcess {
+    public static func start(_ fixture: BridgeFixture, extra: [String] = []) throws -> ChildProcess {
         // Inside the data folder, which the fixture removes.
         try FileManager.default.createDirectory(atPath: fixture.configuration.dataDirectory, withIntermediateDirectories: true)
         let passwordFile = fixture.configuration.dataDirectory + "/password"
@@ -31,7 +31,7 @@ struct BridgeProcess {
     }
 
     /// Waits until `bridge/status` says online (the bridge is live: live inputs are not lost).
-    static func waitUntilOnline(_ fixture: BridgeFixture) async throws {
+    public static func waitUntilOnline(_ fixture: BridgeFixture) async throws {
         let client = try await fixture.client("dave")
         let status = try await ViewRecorder(client: client, filter: "presence/v1/bridge/status")
         try await status.waitFor("status", timeout: .seconds(30), "bridge online") { $0.status == "online" }

@@ -1,0 +1,14 @@
+import Synchronization
+
+/// A value behind a lock, shareable by reference (a `Mutex` itself cannot be captured by a task).
+public final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    public init(_ value: Value) { mutex = Mutex(value) }
+
+    public func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { body(&$0) }
+    }
+
+    public var value: Value { mutex.withLock { $0 } }
+}
