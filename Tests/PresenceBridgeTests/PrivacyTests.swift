@@ -27,6 +27,11 @@ struct PrivacyTests {
             #expect(bob.latest("alice")?.fieldNames == ["user", "status", "lastSeen", "activity", "devices"])
             let watcher = try await carol.waitFor("alice", "carol sees status") { $0.status == "online" }
             #expect(watcher.fieldNames == ["user", "status", "devices"])
+            // A stranger (alice on none of dave's lists) holds no view of alice at all.
+            try await fixture.contacts("dave", ["carol"])
+            let dave = try await fixture.viewer("dave")
+            try await dave.waitFor("carol", "dave's own list") { _ in true }
+            #expect(!dave.targets.contains("alice"))
         }
     }
 
