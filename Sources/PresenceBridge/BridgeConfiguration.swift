@@ -23,8 +23,8 @@ public struct BridgeConfiguration: Sendable {
     public var rateLimit = 20.0
     /// How often `bridge/stats` is refreshed.
     public var statsInterval = 5.0
-    /// The longest wait for the broker's retained replay to end, for brokers that do not
-    /// deliver the bridge's sync marker after the replay (mosquitto does).
+    /// Seconds without a retained message after which a replay counts as complete, for brokers
+    /// that do not deliver the bridge's sync marker after the replay (mosquitto does).
     public var replayTimeout = 10.0
     /// How finely timers (liveness, grace, activity leases) are resolved.
     public var timerResolution = 0.02

@@ -4,7 +4,10 @@ import PresenceCore
 public struct BridgeStatistics: Sendable, Equatable {
     public var messagesIn = 0
     public var inputsApplied = 0
+    /// Views decided and queued, including those replaced in the outbox before they were sent.
     public var viewsPublished = 0
+    /// Of `viewsPublished`, those replaced by a newer view of the same topic before going out.
+    public var viewsCoalesced = 0
     public var viewsDeleted = 0
     public var errorsPublished = 0
     public var rejected: [InputError.Reason: Int] = [:]
@@ -29,7 +32,7 @@ public struct BridgeStatistics: Sendable, Equatable {
         json.key("uptimeSeconds"); json.number((now.millisecondsSinceEpoch - startedAt.millisecondsSinceEpoch) / 1000)
         let counters: [(String, Int)] = [
             ("messagesIn", messagesIn), ("inputsApplied", inputsApplied),
-            ("viewsPublished", viewsPublished), ("viewsDeleted", viewsDeleted),
+            ("viewsPublished", viewsPublished), ("viewsCoalesced", viewsCoalesced), ("viewsDeleted", viewsDeleted),
             ("errorsPublished", errorsPublished), ("rejectedInputs", rejectedTotal),
             ("storeTransactions", storeTransactions), ("storeChanges", storeChanges),
             ("storeFailures", storeFailures), ("reconnects", reconnects), ("resyncs", resyncs),

@@ -12,8 +12,8 @@ final class BridgeWriter {
     enum Phase {
         /// No broker connection; inputs cannot arrive and views are not sent.
         case disconnected
-        /// Taking in the retained replay; nothing is published until it is complete.
-        case replaying(Replay)
+        /// Taking in the retained replay (`replay`); nothing is published until it is complete.
+        case replaying
         case live
     }
 
@@ -29,6 +29,9 @@ final class BridgeWriter {
     private var engine: PresenceEngine
     private var rateLimiter: RateLimiter
     private(set) var phase: Phase = .disconnected
+    /// The resync in progress, while `phase` is `.replaying`. A property of its own, so that
+    /// recording a retained view mutates it in place (inside the enum it was copied per message).
+    private var replay: Replay?
     private(set) var statistics = BridgeStatistics()
     private var nextStatsAt: Timestamp
     private var hasBeenLive = false
@@ -82,7 +85,7 @@ final class BridgeWriter {
             }
         }
         flush()
-        if case .replaying(let replay) = phase, replay.isComplete(at: .now()) {
+        if case .replaying = phase, let replay, replay.isComplete(at: .now()) {
             await completeResync(replay)
         }
         schedule.set(wakeTime())
@@ -104,12 +107,13 @@ final class BridgeWriter {
             statistics.storeFailures += 1
         }
         engine = fresh
-        let replay = Replay(startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
-        phase = .replaying(replay)
         let topics = configuration.topics
+        let replay = Replay(topics: topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
+        self.replay = replay
+        phase = .replaying
         do {
-            _ = try await client.subscribe([topics.inputFilter, topics.viewFilter, topics.syncTopic(replay.token)], qos: .atLeastOnce)
-            try await client.publish(MQTTMessage(topic: topics.syncTopic(replay.token), payload: Array("sync".utf8), qos: .atLeastOnce))
+            _ = try await client.subscribe([topics.inputFilter, topics.viewFilter, replay.syncTopic], qos: .atLeastOnce)
+            try await client.publish(MQTTMessage(topic: replay.syncTopic, payload: Array("sync".utf8), qos: .atLeastOnce))
             logger.info("resynchronising with the broker's retained messages")
         } catch {
             // The connection dropped under us: the next `.connected` starts over.
@@ -127,7 +131,7 @@ final class BridgeWriter {
             logger.warning("retained replay not confirmed by the sync marker; going live after the timeout")
         }
         do {
-            try await client.unsubscribe([topics.viewFilter, topics.syncTopic(replay.token)])
+            try await client.unsubscribe([topics.viewFilter, replay.syncTopic])
         } catch {
             logger.warning("cannot unsubscribe from the views", metadata: ["error": "\(error)"])
         }
@@ -150,6 +154,7 @@ final class BridgeWriter {
         let now = Timestamp.now()
         statistics.lastResyncMilliseconds = now.millisecondsSinceEpoch - replay.startedAt.millisecondsSinceEpoch
         phase = .live
+        self.replay = nil
         hasBeenLive = true
         outbox.enqueue(MQTTMessage(topic: topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
                                    qos: .atLeastOnce, retain: true))
@@ -165,16 +170,15 @@ final class BridgeWriter {
 
     private func receive(_ message: MQTTMessage, at now: Timestamp) {
         let topics = configuration.topics
-        if case .replaying(var replay) = phase {
-            if message.topic == topics.syncTopic(replay.token) {
-                replay.markerSeen = true
-                phase = .replaying(replay)
+        if case .replaying = phase, replay != nil {
+            if message.retain { replay?.noteReplayed(at: now) }
+            if message.topic == replay?.syncTopic {
+                replay?.markerSeen = true
                 return
             }
             if topics.viewPair(message.topic) != nil {
                 if !message.payload.isEmpty {
-                    replay.existingViews[message.topic] = Replay.hash(message.payload)
-                    phase = .replaying(replay)
+                    replay?.existingViews[message.topic] = Replay.hash(message.payload)
                 }
                 return
             }
@@ -238,6 +242,7 @@ final class BridgeWriter {
         let engineStatistics = engine.statistics
         statistics.users = engineStatistics.usersKnown
         statistics.devicesOnline = engineStatistics.devicesNotOffline
+        statistics.viewsCoalesced = outbox.coalesced
         outbox.enqueue(MQTTMessage(topic: configuration.topics.statsTopic, payload: statistics.json(startedAt: startedAt, now: now),
                                    qos: .atMostOnce, retain: true))
         nextStatsAt = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + Int64(configuration.statsInterval * 1000))
@@ -247,7 +252,7 @@ final class BridgeWriter {
     private func wakeTime() -> Timestamp? {
         var times: [Timestamp] = []
         if let deadline = engine.nextDeadline { times.append(deadline) }
-        if case .replaying(let replay) = phase { times.append(replay.deadline) }
+        if case .replaying = phase, let replay { times.append(replay.deadline) }
         if hasBeenLive { times.append(nextStatsAt) }
         return times.min()
     }

@@ -5,25 +5,36 @@ import PresenceCore
 /// The bridge subscribes to the inputs, to the retained views and to a sync topic of its own in
 /// one SUBSCRIBE, then publishes a marker on the sync topic. mosquitto queues a subscription's
 /// retained messages before it routes any later publish to the same client, so the marker
-/// arrives after the whole replay. The deadline is the fallback for brokers that do not keep
-/// that order: when it passes, the replay is taken as complete.
+/// arrives after the whole replay. The timeout is the fallback for brokers that do not keep
+/// that order: once no retained message has come for that long, the replay is taken as complete
+/// (it counts from the last one, so a long replay is never cut short).
 struct Replay {
-    /// The sync topic's last level, new for every resync so a late marker of an old one is ignored.
-    let token: String
+    /// The sync topic, with a last level new for every resync so a late marker of an old one is ignored.
+    let syncTopic: String
     let startedAt: Timestamp
-    let deadline: Timestamp
+    private let timeoutMilliseconds: Int64
+    /// When the latest retained message arrived (or the resync started).
+    private var lastReplayedAt: Timestamp
     /// Hashes of the retained views the broker holds, by topic.
     var existingViews: [String: Int] = [:]
     var markerSeen = false
 
-    init(startedAt: Timestamp, timeoutMilliseconds: Int64) {
+    init(topics: TopicLayout, startedAt: Timestamp, timeoutMilliseconds: Int64) {
         var generator = SystemRandomNumberGenerator()
-        token = String(generator.next(), radix: 36)
+        syncTopic = topics.syncTopic(String(generator.next(), radix: 36))
         self.startedAt = startedAt
-        deadline = Timestamp(millisecondsSinceEpoch: startedAt.millisecondsSinceEpoch + timeoutMilliseconds)
+        self.timeoutMilliseconds = timeoutMilliseconds
+        lastReplayedAt = startedAt
+    }
+
+    var deadline: Timestamp {
+        Timestamp(millisecondsSinceEpoch: lastReplayedAt.millisecondsSinceEpoch + timeoutMilliseconds)
     }
 
     func isComplete(at now: Timestamp) -> Bool { markerSeen || now >= deadline }
+
+    /// Notes that a retained message arrived: the replay is still going.
+    mutating func noteReplayed(at now: Timestamp) { lastReplayedAt = now }
 
     static func hash(_ payload: [UInt8]) -> Int {
         var hasher = Hasher()

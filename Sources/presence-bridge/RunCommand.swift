@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Most ids in watch (PRESENCE_MAX_WATCH; 500).") var maxWatch: Int?
     @Option(help: "Inputs per second per user, bursts of twice that; 0 = off (PRESENCE_RATE_LIMIT; 20).") var rateLimit: Double?
     @Option(help: "Seconds between bridge/stats refreshes (PRESENCE_STATS_INTERVAL; 5).") var statsInterval: Double?
-    @Option(help: "Longest wait in seconds for the broker's retained replay (PRESENCE_REPLAY_TIMEOUT; 10).") var replayTimeout: Double?
+    @Option(help: "Seconds without a retained message after which a replay counts as complete (PRESENCE_REPLAY_TIMEOUT; 10).") var replayTimeout: Double?
     @Option(help: "trace, debug, info, notice, warning, error or critical (PRESENCE_LOG_LEVEL; info).") var logLevel: String?
 
     func run() async throws {
