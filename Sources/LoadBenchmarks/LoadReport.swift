@@ -1,0 +1,83 @@
+import Foundation
+
+/// Everything one `bench load` run measured, printable as a table and encodable as JSON.
+public struct LoadReport: Codable, Sendable {
+    /// The sizes of the run.
+    public var options: LoadBenchmarkOptions
+    /// ISO 8601 start time.
+    public var date: String
+    /// `nproc` and the CPU model.
+    public var machine: String
+    /// The scenarios in the order they ran.
+    public var scenarios: [ScenarioResult] = []
+    /// Peak RSS (VmHWM) of the main run's bridge, KiB.
+    public var bridgePeakRSSKiB: Int?
+    /// CPU seconds the main run's bridge used.
+    public var bridgeCPUSeconds: Double?
+    /// The bridge's last `bridge/stats` of the main run.
+    public var bridgeStats: String?
+    /// Wall time of the whole run, seconds.
+    public var totalSeconds: Double = 0
+    /// Problems met on the way (a scenario that failed or timed out).
+    public var problems: [String] = []
+
+    /// The table: rates and times with ratios to the raw relay, then latencies, then goals.
+    public var table: String {
+        func pad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+        }
+        func lpad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+        }
+        func rate(_ value: Double?) -> String { value.map { String(Int($0.rounded())) } ?? "-" }
+        func ratio(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
+        func secs(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
+        var lines = [
+            "presence-bridge load benchmark, \(date), \(machine)",
+            "users \(options.users), contacts \(options.contacts) (fan-out \(options.contacts + 1) views per change: contacts + self), "
+                + "rounds \(options.rounds)\(options.quick ? ", QUICK sizes" : "")",
+            "",
+            pad("scenario", 42) + lpad("events", 8) + lpad("in/s", 9) + lpad("views", 9) + lpad("views/s", 9)
+                + lpad("raw/s", 9) + lpad("x raw", 7) + lpad("time s", 9) + lpad("raw s", 8) + lpad("x raw", 7),
+        ]
+        for s in scenarios {
+            lines.append(pad(s.name, 42) + lpad(s.eventsIn.map(String.init) ?? "-", 8) + lpad(rate(s.eventsPerSecond), 9)
+                + lpad(s.viewsOut.map(String.init) ?? "-", 9) + lpad(rate(s.viewsPerSecond), 9) + lpad(rate(s.rawPerSecond), 9)
+                + lpad(ratio(s.rateRatio), 7) + lpad(secs(s.seconds), 9) + lpad(secs(s.rawSeconds), 8) + lpad(ratio(s.timeRatio), 7))
+        }
+        lines.append("")
+        lines.append("latency, ms p50/p99/p99.9/max (input publish -> view received; raw: publish -> delivery)")
+        lines.append(pad("scenario", 42) + lpad("first view", 32) + lpad("last view", 32) + lpad("raw relay", 32) + lpad("p99 - raw", 11) + lpad("x raw", 7))
+        for s in scenarios where s.lastView != nil || s.rawLatency != nil {
+            var delta = "-"
+            var times = "-"
+            if let last = s.lastView, let raw = s.rawLatency, raw.count > 0 {
+                delta = String(format: "%.2f", Double(last.p99 - raw.p99) / 1000)
+                times = raw.p99 > 0 ? String(format: "%.2f", Double(last.p99) / Double(raw.p99)) : "-"
+            }
+            lines.append(pad(s.name, 42) + lpad(s.firstView?.text ?? "-", 32) + lpad(s.lastView?.text ?? "-", 32)
+                + lpad(s.rawLatency?.text ?? "-", 32) + lpad(delta, 11) + lpad(times, 7))
+        }
+        lines.append("")
+        lines.append("goals (2-core loopback; measured, nothing asserted)")
+        for s in scenarios {
+            let verdict = s.met.map { $0 ? "met" : "MISSED" } ?? "(figure)"
+            lines.append("  " + pad(verdict, 9) + s.name + ": " + s.goal)
+            for note in s.notes { lines.append("             " + note) }
+        }
+        if let rss = bridgePeakRSSKiB {
+            lines.append("")
+            lines.append(String(format: "bridge peak RSS (VmHWM) in the main run: %.1f MiB; CPU %.1f s", Double(rss) / 1024, bridgeCPUSeconds ?? 0))
+        }
+        for problem in problems { lines.append("PROBLEM: " + problem) }
+        lines.append(String(format: "total %.0f s", totalSeconds))
+        return lines.joined(separator: "\n")
+    }
+
+    /// Pretty-printed JSON of the whole report.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import MQTT
+
+/// Restart measurements: the bridge started on a broker full of retained inputs and views.
+enum RestartMeasurement {
+    /// The bridge is stopped: changes `changed` users while it is down (online again, or
+    /// explicitly offline), starts it on the same store and measures the time from spawn until
+    /// every view of the changed users is received, and its peak RSS.
+    static func measure(_ env: BenchEnvironment, name: String, inputs: Int, changed: Int, goingOnline: Bool) async throws -> ScenarioResult {
+        let targets = Array(0..<min(changed, env.users))
+        let keys = env.viewKeys(of: targets)
+        let firstSeq = env.nextSeq
+        env.collector.expect(keys, goingOnline ? .statusFromEvent(.online, firstSeq) : .status(.offline))
+        for user in targets {
+            if goingOnline {
+                try await env.publishState(user)
+            } else {
+                try await env.publish(BenchPayloads.stateTopic(user), BenchPayloads.offline(session: "s\(user)"))
+            }
+        }
+        await env.publisher.waitForPublishes()
+        let raw = try await rawReplay(env)
+        let views = env.allViewKeys().count
+        let onlineBefore = env.watcher.onlineCount
+        let before = env.collector.viewsReceived
+        env.progress("  restarting the bridge: \(inputs) retained inputs, \(views) retained views, \(keys.count) views to change")
+        let bridge = try env.startBridge()
+        guard let liveAt = await env.watcher.waitForOnline(after: onlineBefore, timeout: 300) else {
+            throw BenchError(message: "restart: not live within 300 s: \(bridge.recentErrors)")
+        }
+        guard let done = await env.collector.waitForExpected(timeout: 120) else {
+            throw BenchError(message: "restart: \(env.collector.expectation.pending) changed views missing after 120 s")
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        var result = ScenarioResult(name: name, goal: "time from spawn to all views reconciled; peak RSS (goal at 100,000 x 50: <= 5 s, <= 300 MiB)")
+        result.eventsIn = targets.count
+        result.viewsOut = env.collector.viewsReceived - before
+        result.seconds = BenchClock.seconds(bridge.startedAt, max(liveAt, done))
+        result.retainedMessages = inputs + views
+        result.peakRSSKiB = bridge.peakRSSKiB
+        result.rawSeconds = raw.seconds
+        result.notes.append(String(format: "raw: a fresh subscriber to the same filters gets the %d retained messages (and a sync marker) in %.3f s",
+                                   raw.messages, raw.seconds))
+        result.notes.append(String(format: "spawn -> live %.3f s; %d retained inputs + %d retained views replayed; %d views changed; peak RSS %.1f MiB",
+                                   BenchClock.seconds(bridge.startedAt, liveAt), inputs, views, keys.count,
+                                   Double(result.peakRSSKiB ?? 0) / 1024))
+        return result
+    }
+
+    /// The yardstick of a restart: how long the broker takes to replay the retained inputs and
+    /// views to a fresh subscriber that only counts them (the bridge's filters and sync marker).
+    static func rawReplay(_ env: BenchEnvironment) async throws -> (seconds: Double, messages: Int) {
+        let client = MQTTClient(configuration: try BenchEnvironment.configuration(env.broker, env.benchPassword, "bench-replay"),
+                                logger: BenchEnvironment.logger)
+        try await client.connect()
+        let marker = "bench/sync/\(UInt32.random(in: 0...UInt32.max))"
+        let counter = Task.detached { () -> (Int, UInt64) in
+            var count = 0
+            for await message in client.messages {
+                if message.topic == marker { return (count, BenchClock.now()) }
+                count += 1
+            }
+            return (count, 0)
+        }
+        let watchdog = Task.detached {
+            try await Task.sleep(for: .seconds(300))
+            await client.abortConnection()
+        }
+        let start = BenchClock.now()
+        _ = try await client.subscribe(["presence/v1/in/#", "presence/v1/out/+/+", marker], qos: .atLeastOnce)
+        try await client.publish(MQTTMessage(topic: marker, payload: Array("sync".utf8), qos: .atLeastOnce))
+        let (count, end) = await counter.value
+        watchdog.cancel()
+        await client.disconnect()
+        guard end > 0 else { throw BenchError(message: "raw replay: no sync marker within 300 s (\(count) messages)") }
+        return (BenchClock.seconds(start, end), count)
+    }
+
+    /// The large restart on a broker of its own: cold start, then a restart with 1% changed.
+    static func run(_ options: LoadBenchmarkOptions, progress: @escaping @Sendable (String) -> Void) async throws -> [ScenarioResult] {
+        let users = options.restartUsers
+        let contacts = options.restartContacts
+        progress("- restart at \(users) users x \(contacts) contacts (a broker of its own)")
+        let env = try await BenchEnvironment.start(users: users, contacts: contacts, star: false,
+                                                   executable: options.bridgeExecutable, progress: progress)
+        do {
+            progress("  publishing the retained inputs of \(users) users")
+            try await env.publishSetup()
+            let keys = env.allViewKeys()
+            env.collector.expect(keys, .status(.online))
+            let bridge = try env.startBridge()
+            guard let liveAt = await env.watcher.waitForOnline(after: 0, timeout: 600) else {
+                throw BenchError(message: "cold start: not live within 600 s: \(bridge.recentErrors)")
+            }
+            guard let finalAt = await env.collector.waitForExpected(timeout: 600) else {
+                throw BenchError(message: "cold start: \(env.collector.expectation.pending) views missing after 600 s")
+            }
+            var cold = ScenarioResult(name: "cold start, \(users) users x \(contacts) contacts",
+                                      goal: "time from spawn until all \(keys.count) views are received; peak RSS")
+            cold.eventsIn = users * 3
+            cold.viewsOut = keys.count
+            cold.seconds = BenchClock.seconds(bridge.startedAt, max(liveAt, finalAt))
+            cold.viewsPerSecond = Double(keys.count) / max(cold.seconds ?? 1, 1e-6)
+            cold.retainedMessages = users * 3
+            cold.peakRSSKiB = bridge.peakRSSKiB
+            cold.notes.append(String(format: "spawn -> live %.3f s; peak RSS %.1f MiB", BenchClock.seconds(bridge.startedAt, liveAt),
+                                     Double(cold.peakRSSKiB ?? 0) / 1024))
+            _ = await env.stopBridge()
+            var restart = try await measure(env, name: "restart, \(users) users x \(contacts) contacts",
+                                            inputs: users * 3, changed: max(users / 100, 1), goingOnline: false)
+            _ = await env.stopBridge()
+            restart.notes.append("1% of the users went offline while the bridge was down")
+            await env.shutdown()
+            return [cold, restart]
+        } catch {
+            await env.shutdown()
+            throw error
+        }
+    }
+
+    /// The restart at 100,000 users x 50 contacts, extrapolated linearly (in retained messages)
+    /// from two measured restarts.
+    static func extrapolate(_ small: ScenarioResult, _ large: ScenarioResult, users: Int = 100_000, contacts: Int = 50) -> ScenarioResult? {
+        guard let x0 = small.retainedMessages, let x1 = large.retainedMessages, x1 > x0,
+              let t0 = small.seconds, let t1 = large.seconds,
+              let m0 = small.peakRSSKiB, let m1 = large.peakRSSKiB else { return nil }
+        let target = users * 3 + users * (contacts + 1)
+        let timeSlope = (t1 - t0) / Double(x1 - x0)
+        let memorySlope = Double(m1 - m0) / Double(x1 - x0)
+        let seconds = t1 + timeSlope * Double(target - x1)
+        let kib = Double(m1) + memorySlope * Double(target - x1)
+        var result = ScenarioResult(name: "restart, \(users) x \(contacts) (EXTRAPOLATED)",
+                                    goal: "<= 5 s from start to all views reconciled, peak RSS <= 300 MiB")
+        result.seconds = seconds
+        result.retainedMessages = target
+        result.peakRSSKiB = Int(kib)
+        result.met = seconds <= 5 && kib <= 300 * 1024
+        if let r0 = small.rawSeconds, let r1 = large.rawSeconds {
+            let rawSlope = (r1 - r0) / Double(x1 - x0)
+            result.rawSeconds = r1 + rawSlope * Double(target - x1)
+            result.notes.append(String(format: "the broker alone replays them to a counting subscriber at %.2f us each: %.1f s predicted (the floor for any bridge)",
+                                       rawSlope * 1e6, result.rawSeconds ?? 0))
+        }
+        result.notes.append(String(format: "linear in retained messages from %d (%.2f s, %.0f MiB) and %d (%.2f s, %.0f MiB): %.2f us and %.0f B per retained message; predicted %.1f s, %.0f MiB for %d",
+                                   x0, t0, Double(m0) / 1024, x1, t1, Double(m1) / 1024, timeSlope * 1e6, memorySlope * 1024,
+                                   seconds, kib / 1024, target))
+        return result
+    }
+}
