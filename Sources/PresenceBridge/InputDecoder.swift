@@ -70,6 +70,22 @@ public struct InputDecoder: Sendable {
         }
     }
 
+    /// A list input: the limit counts distinct ids other than the user's own, since duplicates
+    /// and the user's own id are ignored anyway (an array longer than the payload limit allows
+    /// cannot arrive).
+    private func decodeList(_ payload: [UInt8], name: String, limit: Int, user: UserID) throws(InputError) -> [UserID] {
+        if payload.isEmpty { return [] }
+        let value: JSONValue
+        do { value = try JSONValue.parse(payload) } catch { throw InputError(.invalidJSON, error.description, user: user) }
+        let ids = try decodeIDs(value, name: name, limit: .max, user: user)
+        var distinct = Set(ids)
+        distinct.remove(user)
+        guard distinct.count <= limit else {
+            throw InputError(.listTooLong, "\(name) has \(distinct.count) distinct ids, over the limit of \(limit)", user: user)
+        }
+        return ids
+    }
+
     // MARK: - Device inputs
 
     private func decodeState(_ payload: [UInt8], user: UserID) throws(InputError) -> DeviceState {
@@ -154,12 +170,6 @@ public struct InputDecoder: Sendable {
         )
     }
 
-    private func decodeList(_ payload: [UInt8], name: String, limit: Int, user: UserID) throws(InputError) -> [UserID] {
-        if payload.isEmpty { return [] }
-        let value: JSONValue
-        do { value = try JSONValue.parse(payload) } catch { throw InputError(.invalidJSON, error.description, user: user) }
-        return try decodeIDs(value, name: name, limit: limit, user: user)
-    }
 
     private func decodeIDs(_ value: JSONValue, name: String, limit: Int, user: UserID) throws(InputError) -> [UserID] {
         guard case .array(let elements) = value else {

@@ -1,9 +1,10 @@
 import CSQLite
 import PresenceCore
 
-/// The durable facts (last seen, settings, contacts, blocked, watch) in one SQLite file.
+/// The durable facts (last seen, settings, contacts, blocked, watch, devices lost by liveness)
+/// in one SQLite file.
 ///
-/// One row per user. Writes come in batches, one transaction each, in WAL mode with
+/// One row per user in `users`, one per lost device in `lost_devices`. Writes come in batches, one transaction each, in WAL mode with
 /// `synchronous=NORMAL`: a committed batch survives the process being killed, which is what
 /// "a last-seen time is stored before any view that shows it is published" needs. Last-seen
 /// times only move forwards, in SQL too (`max`). Owned by the bridge's single writer: not Sendable.
@@ -38,7 +39,14 @@ final class PresenceStore {
                 blocked TEXT,
                 watch TEXT
             ) WITHOUT ROWID;
-            PRAGMA user_version=1;
+            CREATE TABLE IF NOT EXISTS lost_devices (
+                user TEXT NOT NULL,
+                device TEXT NOT NULL,
+                session TEXT NOT NULL,
+                status TEXT NOT NULL,
+                PRIMARY KEY (user, device)
+            ) WITHOUT ROWID;
+            PRAGMA user_version=2;
             """)
     }
 
@@ -70,7 +78,30 @@ final class PresenceStore {
                 contacts: ids(text(statement, 5)), blocked: ids(text(statement, 6)), watch: ids(text(statement, 7))
             ))
         }
+        var lost = try loadLostDevices()
+        for index in users.indices {
+            users[index].lostDevices = lost.removeValue(forKey: users[index].user) ?? []
+        }
+        for (user, devices) in lost {
+            users.append(StoredUser(user: user, lostDevices: devices))
+        }
         return users
+    }
+
+    private func loadLostDevices() throws(StoreError) -> [UserID: [LostDevice]] {
+        let statement = try prepare("SELECT user, device, session, status FROM lost_devices")
+        defer { sqlite3_reset(statement) }
+        var lost: [UserID: [LostDevice]] = [:]
+        while true {
+            let step = sqlite3_step(statement)
+            if step == SQLITE_DONE { break }
+            guard step == SQLITE_ROW else { throw lastError("reading lost devices") }
+            guard let user = UserID(text(statement, 0) ?? ""), let device = DeviceID(text(statement, 1) ?? ""),
+                  let session = text(statement, 2), let status = text(statement, 3).flatMap(DeviceStatus.init(rawValue:))
+            else { continue }
+            lost[user, default: []].append(LostDevice(device: device, session: session, status: status))
+        }
+        return lost
     }
 
     /// Writes a batch of changes in one transaction; nothing of it is written if any part fails.
@@ -109,6 +140,18 @@ final class PresenceStore {
         case .contacts(let user, let list): try writeList("contacts", user, list)
         case .blocked(let user, let list): try writeList("blocked", user, list)
         case .watch(let user, let list): try writeList("watch", user, list)
+        case .deviceLost(let user, let lost):
+            let statement = try prepare("INSERT OR REPLACE INTO lost_devices(user, device, session, status) VALUES(?1, ?2, ?3, ?4)")
+            bind(statement, 1, user.rawValue)
+            bind(statement, 2, lost.device.rawValue)
+            bind(statement, 3, lost.session)
+            bind(statement, 4, lost.status.rawValue)
+            try run(statement)
+        case .deviceFound(let user, let device):
+            let statement = try prepare("DELETE FROM lost_devices WHERE user = ?1 AND device = ?2")
+            bind(statement, 1, user.rawValue)
+            bind(statement, 2, device.rawValue)
+            try run(statement)
         }
     }
 

@@ -10,4 +10,8 @@ public enum DurableChange: Sendable, Equatable {
     case blocked(UserID, [UserID])
     /// The user's normalised watch list.
     case watch(UserID, [UserID])
+    /// A device was lost by liveness (at the end of its grace); remember it until it speaks.
+    case deviceLost(UserID, LostDevice)
+    /// A lost device spoke, published a new state, or was forgotten: no longer lost.
+    case deviceFound(UserID, DeviceID)
 }

@@ -22,6 +22,10 @@ extension PresenceEngine {
         var output = EngineOutput()
         let existing = users[index].deviceIndex(device)
 
+        if !live, let existing, isReplayOfLostState(state, users[index].devices[existing]) {
+            return output  // the retained state of a device lost since: it has not spoken
+        }
+
         if state.status == .offline {
             if let existing, let session = state.session, let current = users[index].devices[existing].session,
                 session != current
@@ -35,6 +39,7 @@ extension PresenceEngine {
             if let existing {
                 let record = users[index].devices[existing]
                 if !record.isPresent {
+                    if record.resumeStatus != nil { output.durableChanges.append(.deviceFound(user, device)) }
                     users[index].devices[existing].resumeStatus = nil
                 } else if state.isLost && live {
                     switch record.pendingLoss {
@@ -59,8 +64,9 @@ extension PresenceEngine {
         }
         let old = basis(of: target)
         users[index].isParticipant = true
-        let slot = existing ?? addDevice(device, to: target)
+        let slot = existing ?? addDevice(device, to: target, into: &output)
         if live { users[index].latestLive = now }
+        if users[index].devices[slot].resumeStatus != nil { output.durableChanges.append(.deviceFound(user, device)) }
         let deadline = now.addingSaturating(livenessWindow)
         modifyDevice(user: index, slot: slot) { record in
             record.status = state.status
@@ -175,6 +181,7 @@ extension PresenceEngine {
         let old = basis(of: target)
         users[index].devices[slot].status = users[index].devices[slot].resumeStatus ?? .online
         users[index].devices[slot].resumeStatus = nil
+        output.durableChanges.append(.deviceFound(users[index].id, users[index].devices[slot].id))
         markAlive(user: index, device: slot, now: now)
         ensureLivenessTimer(user: target, device: slot)
         more(&self)
@@ -204,8 +211,16 @@ extension PresenceEngine {
         }
     }
 
+    /// A retained (non-live) state identical to what a device lost by liveness last said, from
+    /// the same session: the device has not spoken since it was lost, so the replay is no news.
+    func isReplayOfLostState(_ state: DeviceState, _ record: DeviceRecord) -> Bool {
+        guard let session = state.session, record.session == session, state.status != .offline else { return false }
+        if record.status == .offline { return record.resumeStatus == state.status }
+        return record.pendingLoss == .liveness && record.status == state.status
+    }
+
     /// Adds a record for a new device (sorted by id), evicting the oldest offline record when full.
-    mutating func addDevice(_ device: DeviceID, to target: Int32) -> Int {
+    mutating func addDevice(_ device: DeviceID, to target: Int32, into output: inout EngineOutput) -> Int {
         let index = Int(target)
         while users[index].devices.count >= configuration.maxDevicesPerUser {
             var oldest: Int?
@@ -214,7 +229,8 @@ extension PresenceEngine {
                 oldest = slot
             }
             guard let oldest else { break }
-            users[index].devices.remove(at: oldest)
+            let evicted = users[index].devices.remove(at: oldest)
+            if evicted.resumeStatus != nil { output.durableChanges.append(.deviceFound(users[index].id, evicted.id)) }
         }
         nextDeviceSerial &+= 1
         let record = DeviceRecord(id: device, serial: nextDeviceSerial)

@@ -150,7 +150,8 @@ extension PresenceEngine {
         }
     }
 
-    /// Loads durable facts at start-up (settings, lists, last seen), emitting nothing.
+    /// Loads durable facts at start-up (settings, lists, last seen, devices lost by liveness),
+    /// emitting nothing.
     ///
     /// May be called in batches; a stored last seen never moves one already known backwards.
     /// Users named in lists need not be stored themselves.
@@ -163,6 +164,12 @@ extension PresenceEngine {
                 users[index].lastSeen = lastSeen.millisecondsSinceEpoch
             }
             if let settings = fact.settings { users[index].settings = settings }
+            var unused = EngineOutput()
+            for lost in fact.lostDevices where users[index].deviceIndex(lost.device) == nil {
+                let slot = addDevice(lost.device, to: target, into: &unused)
+                users[index].devices[slot].session = lost.session
+                takeOffline(user: target, device: slot, resume: lost.status)
+            }
             let contacts = normalisedIndices(fact.contacts, excluding: target)
             let watch = normalisedIndices(fact.watch, excluding: target)
             users[index].blocked = normalisedIndices(fact.blocked, excluding: target)
@@ -174,7 +181,6 @@ extension PresenceEngine {
                 // Start-up: nothing to remove, so register the viewer directly.
                 for held in newHeld { users[Int(held)].watchers.append(target) }
             } else {
-                var unused = EngineOutput()
                 changeHeldTargets(of: target, from: oldHeld, to: newHeld, emit: false, into: &unused)
             }
         }

@@ -23,6 +23,9 @@ extension PresenceEngine {
             guard record.isPresent, record.pendingLoss != .none, record.graceDeadline == entry.deadline else { return }
             let old = basis(of: entry.user)
             takeOffline(user: entry.user, device: slot, resume: record.pendingLoss == .liveness ? record.status : nil)
+            if record.pendingLoss == .liveness, let session = record.session {
+                output.durableChanges.append(.deviceLost(users[index].id, LostDevice(device: record.id, session: session, status: record.status)))
+            }
             finishTargetChange(of: entry.user, from: old, live: false, into: &output)
         case .activity:
             guard let activity = users[index].devices[slot].activity, activity.sequence == entry.token else { return }

@@ -12,6 +12,8 @@ public struct StoredUser: Sendable, Equatable {
     public var blocked: [UserID]
     /// The watch list.
     public var watch: [UserID]
+    /// Devices lost by liveness that have not spoken since.
+    public var lostDevices: [LostDevice]
 
     /// Stored facts; lists default to empty.
     public init(
@@ -20,7 +22,8 @@ public struct StoredUser: Sendable, Equatable {
         settings: PrivacySettings? = nil,
         contacts: [UserID] = [],
         blocked: [UserID] = [],
-        watch: [UserID] = []
+        watch: [UserID] = [],
+        lostDevices: [LostDevice] = []
     ) {
         self.user = user
         self.lastSeen = lastSeen
@@ -28,5 +31,6 @@ public struct StoredUser: Sendable, Equatable {
         self.contacts = contacts
         self.blocked = blocked
         self.watch = watch
+        self.lostDevices = lostDevices
     }
 }

@@ -69,6 +69,13 @@ struct InputDecoderTests {
         #expect(input == .settings(id("alice"), PrivacySettingsUpdate(showOnlineStatus: nil, showLastSeen: .nobody, showActivity: nil)))
     }
 
+    @Test("list limits count distinct ids other than the user's own")
+    func listLimitsAfterDeduplication() throws {
+        #expect(try decode("alice/watch", #"["bob","carol","bob","alice"]"#) == .watch(id("alice"), [id("bob"), id("carol"), id("bob"), id("alice")]))
+        #expect(rejection("alice/watch", #"["bob","carol","dave"]"#)?.reason == .listTooLong)
+        #expect(try decode("alice/contacts", #"["a","b","c","a","b","c","alice"]"#) == .contacts(id("alice"), [id("a"), id("b"), id("c"), id("a"), id("b"), id("c"), id("alice")]))
+    }
+
     @Test("lists decode whole; an empty payload clears")
     func lists() throws {
         #expect(try decode("alice/contacts", #"["bob","carol"]"#) == .contacts(id("alice"), [id("bob"), id("carol")]))

@@ -50,6 +50,20 @@ struct PresenceStoreTests {
         #expect(alice.contacts.isEmpty)
     }
 
+    @Test("devices lost by liveness are kept until found, also for users with no other fact")
+    func lostDevices() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try PresenceStore(directory: directory)
+        let phone = LostDevice(device: DeviceID("phone")!, session: "s1", status: .away)
+        let tablet = LostDevice(device: DeviceID("tablet")!, session: "t1", status: .online)
+        try store.write([.deviceLost(id("alice"), phone), .deviceLost(id("alice"), tablet), .lastSeen(id("bob"), time(1))])
+        try store.write([.deviceFound(id("alice"), DeviceID("tablet")!)])
+        let users = try store.load()
+        #expect(users.first { $0.user == id("alice") }?.lostDevices == [phone])
+        #expect(users.first { $0.user == id("bob") }?.lostDevices == [])
+    }
+
     @Test("an unreadable folder is a clear error, not a crash")
     func unreadableFolder() {
         #expect(throws: StoreError.self) { try PresenceStore(directory: "/proc/no-such-folder") }

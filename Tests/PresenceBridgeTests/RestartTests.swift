@@ -135,4 +135,30 @@ struct BrokerRestartTests {
             try await bob.waitFor("alice", timeout: .seconds(30), "alice away after the broker restart") { $0.status == "away" }
         }
     }
+
+    @Test("a device lost by silence stays offline when the broker replays its retained online state")
+    func lostDeviceStaysLostAcrossResync() async throws {
+        try await BridgeFixture.run(configure: { $0.heartbeatInterval = 0.4; $0.offlineGrace = 0.1 }) { fixture in
+            let bob = try await fixture.bobWatchesAlice()
+            // No will: a device whose connection is half-open, so only silence tells (a will would
+            // replace the retained online state when the broker shuts down).
+            try await fixture.send(fixture.client("alice"), "alice/phone/state", #"{"status":"online","session":"s1"}"#)
+            try await bob.waitFor("alice", "alice online") { $0.status == "online" }
+            try await bob.waitFor("alice", "alice lost by silence") { $0.status == "offline" }
+            let resyncs = try #require(fixture.service?.statistics.resyncs)
+
+            try await fixture.broker.restart()
+            try await waitUntil(timeout: .seconds(30), "the bridge resynchronised") {
+                (fixture.service?.statistics.resyncs ?? 0) > resyncs && fixture.service?.isLive == true
+            }
+            // Sentinel: carol comes online for bob after the resync.
+            // (bob's first connection may still be reconnecting: use a new one.)
+            try await fixture.contacts("carol", ["bob"])
+            try await fixture.send(try await fixture.client("bob"), "bob/contacts", #"["alice","carol"]"#)
+            _ = try await fixture.device("carol", "phone", session: "c1")
+            try await bob.waitFor("carol", timeout: .seconds(30), "carol online") { $0.status == "online" }
+            let afterLoss = bob.views("alice").drop { $0.lastSeen == nil }
+            #expect(afterLoss.allSatisfy { $0.status == "offline" }, "no flap back online: \(bob.describe("alice"))")
+        }
+    }
 }

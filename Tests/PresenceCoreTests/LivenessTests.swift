@@ -120,3 +120,62 @@ struct LivenessTests {
         #expect(h.view("alice", of: "alice")?.status == .offline)
     }
 }
+
+@Suite("Devices lost by liveness stay lost across replays")
+struct LostDeviceReplayTests {
+    @Test("a liveness loss is a durable fact, and speaking again clears it")
+    func lossIsDurable() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .away, session: "s1")
+        let lost = h.advance(80_000)
+        #expect(lost.durableChanges.contains(.deviceLost("alice", LostDevice(device: "phone", session: "s1", status: .away))))
+        let back = try h.heartbeat("alice", "phone", session: "s1")
+        #expect(back.durableChanges.contains(.deviceFound("alice", "phone")))
+    }
+
+    @Test("a will's loss is not remembered: it is final anyway")
+    func willLossIsNotRemembered() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        try h.state("alice", "phone", .offline, session: "s1", lost: true)
+        let output = h.advance(10_000)
+        #expect(!output.durableChanges.contains { if case .deviceLost = $0 { true } else { false } })
+    }
+
+    @Test("the retained state of a lost device, replayed, does not bring it back")
+    func replayDoesNotRevive() throws {
+        var h = Harness()
+        h.contacts("bob", ["alice"])
+        try h.state("alice", "phone", .online, session: "s1")
+        h.advance(80_000)
+        let replay = try h.send(.deviceState("alice", "phone", DeviceState(status: .online, session: "s1", platform: nil, isLost: false)), live: false)
+        #expect(replay.isEmpty)
+        #expect(h.view("bob", of: "alice")?.status == .offline)
+        // A live state is news, whatever its session.
+        try h.state("alice", "phone", .online, session: "s1")
+        #expect(h.view("bob", of: "alice")?.status == .online)
+    }
+
+    @Test("restored lost devices survive a restart: the replay keeps them offline, their heartbeat revives them")
+    func restoredLostDevice() throws {
+        var h = Harness()
+        h.engine.restore([StoredUser(user: "alice", lastSeen: Timestamp(millisecondsSinceEpoch: h.now - 1000),
+                                     contacts: ["bob"], lostDevices: [LostDevice(device: "phone", session: "s1", status: .away)])])
+        h.contacts("bob", ["alice"])
+        let replay = try h.send(.deviceState("alice", "phone", DeviceState(status: .away, session: "s1", platform: nil, isLost: false)), live: false)
+        #expect(replay.published(to: "bob").isEmpty)
+        #expect(h.view("bob", of: "alice")?.status == .offline)
+        let back = try h.heartbeat("alice", "phone", session: "s1")
+        #expect(back.published(to: "bob").first?.status == .away)
+        #expect(back.durableChanges.contains(.deviceFound("alice", "phone")))
+    }
+
+    @Test("a replayed state of another session or status is applied as usual")
+    func otherReplaysApply() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        h.advance(80_000)
+        try h.send(.deviceState("alice", "phone", DeviceState(status: .online, session: "s2", platform: nil, isLost: false)), live: false)
+        #expect(h.view("alice", of: "alice")?.status == .online)
+    }
+}

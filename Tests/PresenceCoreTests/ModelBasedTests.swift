@@ -32,7 +32,7 @@ struct ModelBasedTests {
         }
         let rules = ["liveness loss cancelled", "resumed by heartbeat", "stale offline ignored", "will grace started",
                      "reconnect within grace", "too many devices", "offline device evicted", "liveness loss",
-                     "activity expired", "last seen moved"]
+                     "activity expired", "last seen moved", "replay of a lost device ignored"]
         for rule in rules {
             #expect(coverage[rule, default: 0] > 0, "never exercised: \(rule) (\(coverage))")
         }

@@ -121,6 +121,12 @@ struct ReferenceModel {
 
     mutating func applyState(_ user: UserID, _ id: DeviceID, _ state: DeviceState, live: Bool, now: Int64) throws(InputRejection) {
         let existing = devices[user]?[id]
+        if !live, let existing, let session = state.session, existing.session == session, state.status != .offline,
+           existing.status == .offline ? existing.resume == state.status
+                                       : existing.loss?.kind == .liveness && existing.status == state.status {
+            coverage["replay of a lost device ignored", default: 0] += 1
+            return
+        }
         if state.status == .offline {
             if let existing, let session = state.session, let current = existing.session, session != current {
                 coverage["stale offline ignored", default: 0] += 1
