@@ -30,24 +30,19 @@ struct ClientCommand: AsyncParsableCommand {
             + "The password comes from --password-file, PRESENCE_PASSWORD_FILE or PRESENCE_PASSWORD."
     )
 
-    @Option(help: "Broker URL, mqtt://host:port or mqtts://host:port (PRESENCE_BROKER).") var broker: String?
+    @OptionGroup var connection: BrokerOptions
     @Option(help: "The user to be present as (also the MQTT user name).") var user: String
     @Option(help: "The device id (client id {user}-{device}).") var device: String
-    @Option(help: "File holding the broker password (PRESENCE_PASSWORD_FILE; or PRESENCE_PASSWORD).") var passwordFile: String?
     @Option(help: "Platform: web, mobile, desktop, iot, ... (at most 32 characters).") var platform: String?
     @Option(help: "Seconds between heartbeats (PRESENCE_HEARTBEAT_INTERVAL; 30).") var heartbeatInterval: Double?
-    @Option(help: "Topic prefix (PRESENCE_PREFIX; default presence/v1).") var prefix: String?
-    @Option(help: "CA file for mqtts:// (PRESENCE_CAFILE).") var cafile: String?
-    @Option(help: "Log level on stderr (PRESENCE_LOG_LEVEL; warning).") var logLevel: String?
 
     func run() async throws {
-        let logger = try bootstrapCommandLogging(logLevel)
+        let logger = try connection.bootstrapLogging(label: "presence-client", defaultLevel: .warning)
         guard let userID = UserID(user) else { throw ValidationError("invalid user id '\(user)'") }
         guard let deviceID = DeviceID(device) else { throw ValidationError("invalid device id '\(device)'") }
         let interval = try setting(heartbeatInterval, "PRESENCE_HEARTBEAT_INTERVAL", default: 30.0)
         guard interval > 0, interval.isFinite else { throw ValidationError("--heartbeat-interval must be positive") }
-        var configuration = try presenceConfiguration(broker: broker, user: userID, passwordFile: passwordFile,
-                                                      prefix: prefix, cafile: cafile)
+        var configuration = try connection.presenceConfiguration(user: userID)
         configuration.subscribesToViews = false
         let presence = PresenceDevice(configuration: configuration, device: deviceID, platform: platform,
                                       heartbeatInterval: .milliseconds(Int64(interval * 1000)), logger: logger)
@@ -272,33 +267,12 @@ func emitLine(_ line: String) {
     }
 }
 
-/// Logs to stderr at `level` (PRESENCE_LOG_LEVEL; warning by default).
-func bootstrapCommandLogging(_ level: String?) throws -> Logger {
-    let text = try setting(level, "PRESENCE_LOG_LEVEL", default: "warning")
-    guard let logLevel = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level '\(text)'") }
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = logLevel
-        return handler
+extension BrokerOptions {
+    /// The SDK's connection settings for `user`, from these options and the environment.
+    func presenceConfiguration(user: UserID) throws -> PresenceConfiguration {
+        var configuration = PresenceConfiguration(brokerURL: try brokerURL, user: user, password: try password())
+        configuration.prefix = try topicPrefix
+        configuration.caFile = caFile
+        return configuration
     }
-    return Logger(label: "presence-client")
-}
-
-/// The connection settings shared by `client` and `watch`, from options and the environment.
-func presenceConfiguration(broker: String?, user: UserID, passwordFile: String?, prefix: String?,
-                           cafile: String?) throws -> PresenceConfiguration {
-    let url = try setting(broker, "PRESENCE_BROKER", default: "mqtt://127.0.0.1:1883")
-    var password: String?
-    if let path = setting(passwordFile, "PRESENCE_PASSWORD_FILE") {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("cannot read the password file \(path)")
-        }
-        password = text.trimmingCharacters(in: .whitespacesAndNewlines)
-    } else {
-        password = setting(nil, "PRESENCE_PASSWORD")
-    }
-    var configuration = PresenceConfiguration(brokerURL: url, user: user, password: password)
-    configuration.prefix = try setting(prefix, "PRESENCE_PREFIX", default: "presence/v1")
-    configuration.caFile = setting(cafile, "PRESENCE_CAFILE")
-    return configuration
 }

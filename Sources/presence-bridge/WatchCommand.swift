@@ -35,19 +35,14 @@ struct WatchCommand: AsyncParsableCommand {
         discussion: "The password comes from --password-file, PRESENCE_PASSWORD_FILE or PRESENCE_PASSWORD."
     )
 
-    @Option(help: "Broker URL, mqtt://host:port or mqtts://host:port (PRESENCE_BROKER).") var broker: String?
+    @OptionGroup var connection: BrokerOptions
     @Option(help: "The viewing user (also the MQTT user name).") var user: String
-    @Option(help: "File holding the broker password (PRESENCE_PASSWORD_FILE; or PRESENCE_PASSWORD).") var passwordFile: String?
-    @Option(help: "Topic prefix (PRESENCE_PREFIX; default presence/v1).") var prefix: String?
-    @Option(help: "CA file for mqtts:// (PRESENCE_CAFILE).") var cafile: String?
-    @Option(help: "Log level on stderr (PRESENCE_LOG_LEVEL; warning).") var logLevel: String?
     @Flag(help: "One line per change even on a terminal.") var plain = false
 
     func run() async throws {
-        let logger = try bootstrapCommandLogging(logLevel)
+        let logger = try connection.bootstrapLogging(label: "presence-client", defaultLevel: .warning)
         guard let userID = UserID(user) else { throw ValidationError("invalid user id '\(user)'") }
-        let configuration = try presenceConfiguration(broker: broker, user: userID, passwordFile: passwordFile,
-                                                      prefix: prefix, cafile: cafile)
+        let configuration = try connection.presenceConfiguration(user: userID)
         let viewer = PresenceViewer(configuration: configuration, logger: logger)
         let terminal = !plain && isatty(STDOUT_FILENO) == 1
         let events = commandLineEvents(readingStandardInput: false, tick: terminal ? .seconds(1) : nil)
