@@ -39,6 +39,7 @@ final class BridgeWriter {
     private(set) var statistics = BridgeStatistics()
     private var nextStatsAt: Timestamp
     private var hasBeenLive = false
+    private var hasResynced = false
 
     /// What one batch of events decided, held back until the store has the batch's facts.
     private var durable: [DurableChange] = []
@@ -106,11 +107,17 @@ final class BridgeWriter {
         var fresh = PresenceEngine(configuration: configuration.engine)
         do {
             fresh.restore(try store.load())
+            // The devices present before the gap: the ones this process knew, or at a start the
+            // ones the last clean shutdown wrote down. A will replayed for one of them then takes
+            // it offline with the right last seen.
+            let carried = hasResynced ? engine.presenceSnapshot() : try store.takePresenceSnapshot()
+            fresh.restorePresence(carried, at: now)
         } catch {
             logger.error("cannot read the store; starting from the retained inputs alone", metadata: ["error": "\(error)"])
             statistics.storeFailures += 1
         }
         engine = fresh
+        hasResynced = true
         let topics = configuration.topics
         let replay = Replay(topics: topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
         self.replay = replay
@@ -266,6 +273,17 @@ final class BridgeWriter {
         if case .replaying = phase, let replay { times.append(replay.deadline) }
         if hasBeenLive { times.append(nextStatsAt) }
         return times.min()
+    }
+
+    /// The last batch is done: writes what is needed to carry presence over the restart.
+    func finish() {
+        flush()
+        do {
+            try store.savePresenceSnapshot(engine.presenceSnapshot())
+        } catch {
+            statistics.storeFailures += 1
+            logger.error("cannot write the presence snapshot", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: - Store first, then views

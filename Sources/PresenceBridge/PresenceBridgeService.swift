@@ -91,6 +91,7 @@ public final class PresenceBridgeService: Service, Sendable {
             while await writer.handle(inbox.take()) {
                 publishSnapshot(writer)
             }
+            writer.finish()
             publishSnapshot(writer)
 
             // Shutting down: everything decided is queued; send it, then say goodbye.

@@ -4,7 +4,8 @@ import PresenceCore
 /// The durable facts (last seen, settings, contacts, blocked, watch, devices lost by liveness)
 /// in one SQLite file.
 ///
-/// One row per user in `users`, one per lost device in `lost_devices`. Writes come in batches, one transaction each, in WAL mode with
+/// One row per user in `users`, one per lost device in `lost_devices`; `presence_snapshot`
+/// holds the present devices written at a clean shutdown and read once at the next start. Writes come in batches, one transaction each, in WAL mode with
 /// `synchronous=NORMAL`: a committed batch survives the process being killed, which is what
 /// "a last-seen time is stored before any view that shows it is published" needs. Last-seen
 /// times only move forwards, in SQL too (`max`). Owned by the bridge's single writer: not Sendable.
@@ -46,7 +47,16 @@ final class PresenceStore {
                 status TEXT NOT NULL,
                 PRIMARY KEY (user, device)
             ) WITHOUT ROWID;
-            PRAGMA user_version=2;
+            CREATE TABLE IF NOT EXISTS presence_snapshot (
+                user TEXT NOT NULL,
+                device TEXT NOT NULL,
+                status TEXT NOT NULL,
+                session TEXT,
+                platform TEXT,
+                latest_live INTEGER,
+                PRIMARY KEY (user, device)
+            ) WITHOUT ROWID;
+            PRAGMA user_version=3;
             """)
     }
 
@@ -102,6 +112,64 @@ final class PresenceStore {
             lost[user, default: []].append(LostDevice(device: device, session: session, status: status))
         }
         return lost
+    }
+
+    /// Replaces the presence snapshot (at a clean shutdown).
+    func savePresenceSnapshot(_ snapshot: [PresenceSnapshot]) throws(StoreError) {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            try execute("DELETE FROM presence_snapshot")
+            let statement = try prepare("""
+                INSERT OR REPLACE INTO presence_snapshot(user, device, status, session, platform, latest_live)
+                VALUES(?1, ?2, ?3, ?4, ?5, ?6)
+                """)
+            for presence in snapshot {
+                for device in presence.devices {
+                    bind(statement, 1, presence.user.rawValue)
+                    bind(statement, 2, device.device.rawValue)
+                    bind(statement, 3, device.status.rawValue)
+                    bindOptional(statement, 4, device.session)
+                    bindOptional(statement, 5, device.platform)
+                    if let latest = presence.latestLive {
+                        sqlite3_bind_int64(statement, 6, latest.millisecondsSinceEpoch)
+                    } else {
+                        sqlite3_bind_null(statement, 6)
+                    }
+                    try run(statement)
+                }
+            }
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Reads the presence snapshot and deletes it: it describes the moment of the last clean
+    /// shutdown, and is worth nothing after a later crash.
+    func takePresenceSnapshot() throws(StoreError) -> [PresenceSnapshot] {
+        let statement = try prepare("SELECT user, device, status, session, platform, latest_live FROM presence_snapshot ORDER BY user, device")
+        var byUser: [(UserID, PresenceSnapshot)] = []
+        do {
+            defer { sqlite3_reset(statement) }
+            while true {
+                let step = sqlite3_step(statement)
+                if step == SQLITE_DONE { break }
+                guard step == SQLITE_ROW else { throw lastError("reading the presence snapshot") }
+                guard let user = UserID(text(statement, 0) ?? ""), let device = DeviceID(text(statement, 1) ?? ""),
+                      let status = text(statement, 2).flatMap(DeviceStatus.init(rawValue:)) else { continue }
+                let latest = sqlite3_column_type(statement, 5) == SQLITE_NULL
+                    ? nil : Timestamp(millisecondsSinceEpoch: sqlite3_column_int64(statement, 5))
+                let snapshot = DeviceSnapshot(device: device, status: status, session: text(statement, 3), platform: text(statement, 4))
+                if let last = byUser.last, last.0 == user {
+                    byUser[byUser.count - 1].1.devices.append(snapshot)
+                } else {
+                    byUser.append((user, PresenceSnapshot(user: user, latestLive: latest, devices: [snapshot])))
+                }
+            }
+        }
+        try execute("DELETE FROM presence_snapshot")
+        return byUser.map(\.1)
     }
 
     /// Writes a batch of changes in one transaction; nothing of it is written if any part fails.
@@ -194,6 +262,10 @@ final class PresenceStore {
 
     private func bind(_ statement: OpaquePointer, _ index: Int32, _ value: String) {
         sqlite3_bind_text(statement, index, value, -1, csqlite_transient())
+    }
+
+    private func bindOptional(_ statement: OpaquePointer, _ index: Int32, _ value: String?) {
+        if let value { bind(statement, index, value) } else { sqlite3_bind_null(statement, index) }
     }
 
     private func text(_ statement: OpaquePointer, _ column: Int32) -> String? {

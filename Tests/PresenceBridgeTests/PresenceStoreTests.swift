@@ -64,6 +64,25 @@ struct PresenceStoreTests {
         #expect(users.first { $0.user == id("bob") }?.lostDevices == [])
     }
 
+    @Test("the presence snapshot of a clean shutdown is read once")
+    func presenceSnapshotIsTakenOnce() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let snapshot = [
+            PresenceSnapshot(user: id("alice"), latestLive: time(42), devices: [
+                DeviceSnapshot(device: DeviceID("phone")!, status: .online, session: "s1", platform: "mobile"),
+                DeviceSnapshot(device: DeviceID("web")!, status: .invisible, session: nil, platform: nil),
+            ]),
+            PresenceSnapshot(user: id("bob"), latestLive: nil, devices: [
+                DeviceSnapshot(device: DeviceID("tv")!, status: .away, session: "t", platform: nil),
+            ]),
+        ]
+        try PresenceStore(directory: directory).savePresenceSnapshot(snapshot)
+        let store = try PresenceStore(directory: directory)
+        #expect(try store.takePresenceSnapshot() == snapshot)
+        #expect(try store.takePresenceSnapshot().isEmpty)
+    }
+
     @Test("an unreadable folder is a clear error, not a crash")
     func unreadableFolder() {
         #expect(throws: StoreError.self) { try PresenceStore(directory: "/proc/no-such-folder") }

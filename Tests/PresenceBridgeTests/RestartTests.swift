@@ -50,6 +50,32 @@ struct RestartTests {
         }
     }
 
+    @Test("stopped cleanly, a will while the bridge is down, restart: last seen is the device's last live message")
+    func cleanStopCarriesPresence() async throws {
+        try await BridgeFixture.run(configure: { $0.offlineGrace = 0.1 }, startBridge: false) { fixture in
+            var bridge = try BridgeProcess.start(fixture)
+            try await BridgeProcess.waitUntilOnline(fixture)
+            let bob = try await fixture.bobWatchesAlice()
+            let phone = try await fixture.device("alice", "phone", session: "s1")
+            try await fixture.send(phone, "alice/phone/state", #"{"status":"offline","session":"s1"}"#)
+            let firstSeen = try #require(try await bob.waitFor("alice", "alice offline") { $0.lastSeen != nil }.lastSeen)
+            let second = try await fixture.device("alice", "phone", session: "s2", clientID: "alice-phone-2")
+            try await bob.waitFor("alice", "alice online again") { $0.status == "online" }
+            try await fixture.send(second, "alice/phone/heartbeat", #"{"session":"s2"}"#)
+            let lastHeartbeat = Date()
+
+            #expect(await bridge.terminate(grace: .seconds(10)) == 0)
+            await second.abortConnection()   // the will lands while the bridge is down
+            bridge = try BridgeProcess.start(fixture)
+            defer { Task { [bridge] in _ = await bridge.terminate() } }
+            let converged = try await bob.waitFor("alice", timeout: .seconds(30), "alice offline after restart") { $0.status == "offline" }
+            let lastSeen = try #require(converged.lastSeen.flatMap(parseISO8601))
+            #expect(lastSeen > (parseISO8601(firstSeen) ?? .distantFuture), "later than the previous offline")
+            #expect(lastSeen <= lastHeartbeat.addingTimeInterval(0.5), "the last live message before the gap")
+            _ = await bridge.terminate()
+        }
+    }
+
     @Test("lists changed while the bridge is down apply on restart, with no view published mid-replay")
     func listsWhileDown() async throws {
         try await BridgeFixture.run(startBridge: false) { fixture in

@@ -179,3 +179,66 @@ struct LostDeviceReplayTests {
         #expect(h.view("alice", of: "alice")?.status == .online)
     }
 }
+
+@Suite("Presence carried over a restart or a reconnect")
+struct PresenceSnapshotTests {
+    /// An engine that takes over from `h`'s: the durable facts and the snapshot, as a restart would.
+    private func takeOver(from h: Harness, after gap: Int64) -> Harness {
+        var next = Harness()
+        next.now = h.now + gap
+        next.engine.restore([StoredUser(user: "bob", contacts: ["alice"]), StoredUser(user: "alice", contacts: ["bob"])])
+        next.engine.restorePresence(h.engine.presenceSnapshot(), at: next.time)
+        return next
+    }
+
+    @Test("a will replayed after the gap sets last seen to the last live message before it")
+    func willAfterGap() throws {
+        var h = Harness()
+        h.contacts("alice", ["bob"])
+        h.contacts("bob", ["alice"])
+        try h.state("alice", "phone", .online, session: "s1")
+        h.now += 10_000
+        try h.heartbeat("alice", "phone", session: "s1")
+        let lastLive = h.time
+        var next = takeOver(from: h, after: 20_000)
+        #expect(next.engine.view(of: "alice", for: "bob")?.status == .online)
+        let output = try next.send(.deviceState("alice", "phone", DeviceState(status: .offline, session: "s1", platform: nil, isLost: true)), live: false)
+        #expect(output.durableChanges == [.lastSeen("alice", lastLive)])
+        #expect(next.engine.view(of: "alice", for: "bob")?.lastSeen == lastLive)
+    }
+
+    @Test("the replayed state itself changes nothing")
+    func sameStateIsNoNews() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .away, session: "s1", platform: "web")
+        var next = takeOver(from: h, after: 5_000)
+        let output = try next.send(.deviceState("alice", "phone", DeviceState(status: .away, session: "s1", platform: "web", isLost: false)), live: false)
+        #expect(output.viewChanges.isEmpty)
+    }
+
+    @Test("an invisible user's last seen stays frozen across the gap")
+    func invisibleStaysFrozen() throws {
+        var h = Harness()
+        h.contacts("alice", ["bob"])
+        try h.state("alice", "phone", .online, session: "s1")
+        h.now += 1_000
+        try h.state("alice", "phone", .invisible, session: "s1")
+        let frozen = h.engine.view(of: "alice", for: "bob")?.lastSeen
+        h.now += 10_000
+        try h.heartbeat("alice", "phone", session: "s1")
+        var next = takeOver(from: h, after: 5_000)
+        let output = try next.send(.deviceState("alice", "phone", DeviceState(status: .offline, session: "s1", platform: nil, isLost: true)), live: false)
+        #expect(output.durableChanges.isEmpty)
+        #expect(next.engine.view(of: "alice", for: "bob")?.lastSeen == frozen)
+    }
+
+    @Test("a restored device that never speaks again is lost by liveness, counted from the restore")
+    func restoredDeviceLiveness() throws {
+        var h = Harness()
+        try h.state("alice", "phone", .online, session: "s1")
+        var next = takeOver(from: h, after: 60_000)
+        #expect(next.advance(74_000).viewChanges.isEmpty)
+        next.advance(1_000 + 5_000)
+        #expect(next.engine.view(of: "alice", for: "alice")?.status == .offline)
+    }
+}
