@@ -85,4 +85,23 @@ struct InputErrorTests {
             #expect(spy.targets.isEmpty, "mallory read nothing of bob's views")
         }
     }
+
+    @Test("bridge/stats carries the counters, for the bridge's account only")
+    func statsForOperatorsOnly() async throws {
+        try await BridgeFixture.run { fixture in
+            let errors = try await fixture.errors("alice")
+            try await fixture.send(try await fixture.client("alice"), "alice/phone/state", "{", retain: false)
+            try await errors.waitForError { $0.hasSuffix("/state") }
+            let curious = try await ViewRecorder(client: try await fixture.client("alice"), filter: "presence/v1/bridge/stats")
+            let operators = try await ViewRecorder(client: try await fixture.client("presence-bridge"), filter: "presence/v1/bridge/stats")
+            let stats = try await operators.waitFor("stats", "counters with the rejected input") {
+                ($0["rejected"] as? [String: Any])?["invalid-json"] as? Int == 1
+            }
+            for counter in ["messagesIn", "inputsApplied", "viewsPublished", "viewsDeleted", "rejectedInputs",
+                            "storeTransactions", "reconnects", "resyncs", "users", "devicesOnline"] {
+                #expect(stats[counter] is Int, "\(counter) in \(stats)")
+            }
+            #expect(curious.payloads("stats").isEmpty, "a user cannot read bridge/stats")
+        }
+    }
 }
