@@ -152,13 +152,14 @@ final class BridgeWriter {
         engine.forEachView { viewer, target, view in
             let topic = topics.viewTopic(viewer: viewer, target: target)
             let payload = encoder.encode(view)
-            if stale.removeValue(forKey: topic) != Replay.hash(payload) {
-                outbox.enqueueView(topic: topic, payload: payload)
+            let retained = stale.removeValue(forKey: topic) ?? Outbox.noView
+            if retained != Replay.hash(payload) {
+                outbox.enqueueView(topic: topic, payload: payload, replacing: retained)
                 published += 1
             }
         }
-        for topic in stale.keys.sorted() {
-            outbox.enqueueView(topic: topic, payload: [])
+        for (topic, retained) in stale.sorted(by: { $0.key < $1.key }) {
+            outbox.enqueueView(topic: topic, payload: [], replacing: retained)
         }
         statistics.viewsPublished += published
         statistics.viewsDeleted += stale.count
@@ -307,13 +308,17 @@ final class BridgeWriter {
         guard !views.isEmpty else { return }
         let topics = configuration.topics
         var encoder = CachingViewEncoder()
+        var previousEncoder = CachingViewEncoder()
         for change in views {
             switch change {
-            case .publish(let viewer, let target, let view):
-                outbox.enqueueView(topic: topics.viewTopic(viewer: viewer, target: target), payload: encoder.encode(view))
+            case .publish(let viewer, let target, let view, let previous):
+                let replaced = previous.map { Replay.hash(previousEncoder.encode($0)) } ?? Outbox.noView
+                outbox.enqueueView(topic: topics.viewTopic(viewer: viewer, target: target), payload: encoder.encode(view),
+                                   replacing: replaced)
                 statistics.viewsPublished += 1
-            case .delete(let viewer, let target):
-                outbox.enqueueView(topic: topics.viewTopic(viewer: viewer, target: target), payload: [])
+            case .delete(let viewer, let target, let previous):
+                outbox.enqueueView(topic: topics.viewTopic(viewer: viewer, target: target), payload: [],
+                                   replacing: Replay.hash(previousEncoder.encode(previous)))
                 statistics.viewsDeleted += 1
             }
         }

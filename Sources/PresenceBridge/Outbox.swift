@@ -4,30 +4,51 @@ import Synchronization
 /// The publishes the single writer has decided on, drained in order by one publisher task.
 ///
 /// Views are coalesced per topic: if a view is replaced before it went out, only the newest
-/// is sent (a retained view is state, so the intermediate one is worth nothing). Other
-/// messages (errors, status, stats) are sent one by one, in order. The engine never waits for
-/// the broker; the publisher waits for in-flight slots of the MQTT client instead.
+/// is sent (a retained view is state, so the intermediate one is worth nothing). Each pending
+/// view remembers what the viewer held before it (the `replacing` hash of its first change);
+/// when a chain of changes comes back to exactly that, the pending view is dropped, so that
+/// coalescing never sends a view equal to the one before it. Other messages (errors, status,
+/// stats) are sent one by one, in order. The engine never waits for the broker; the publisher
+/// waits for in-flight slots of the MQTT client instead.
 final class Outbox: Sendable {
+    /// The hash of "no view" (an empty retained payload), for `replacing`.
+    static let noView = Replay.hash([])
+
+    private struct PendingView {
+        var position: Int
+        /// The hash of the payload viewers held before the first pending change.
+        var baseline: Int
+    }
+
     private struct State {
-        var items: [MQTTMessage] = []
-        var viewSlots: [String: Int] = [:]
+        /// Queued messages in order; nil = a view whose changes cancelled out.
+        var items: [MQTTMessage?] = []
+        var pendingViews: [String: PendingView] = [:]
         var waiter: CheckedContinuation<[MQTTMessage]?, Never>?
         var closed = false
         var coalesced = 0
+
+        mutating func takeItems() -> [MQTTMessage] {
+            let messages = items.compactMap { $0 }
+            items.removeAll(keepingCapacity: true)
+            pendingViews.removeAll(keepingCapacity: true)
+            return messages
+        }
     }
 
     private let state = Mutex(State())
 
-    /// Queues a retained QoS 1 view (an empty payload deletes it), replacing one not yet sent.
-    func enqueueView(topic: String, payload: [UInt8]) {
+    /// Queues a retained QoS 1 view (an empty payload deletes it) that replaces the view whose
+    /// payload hashes to `replacing` (`Outbox.noView` when the viewer held none).
+    func enqueueView(topic: String, payload: [UInt8], replacing: Int) {
         let message = MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce, retain: true)
         let waiter = state.withLock { state -> CheckedContinuation<[MQTTMessage]?, Never>? in
-            if let slot = state.viewSlots[topic] {
-                state.items[slot] = message
+            if let pending = state.pendingViews[topic] {
                 state.coalesced += 1
+                state.items[pending.position] = Replay.hash(payload) == pending.baseline ? nil : message
                 return nil
             }
-            state.viewSlots[topic] = state.items.count
+            state.pendingViews[topic] = PendingView(position: state.items.count, baseline: replacing)
             state.items.append(message)
             return Self.handOff(&state)
         }
@@ -47,12 +68,7 @@ final class Outbox: Sendable {
     func take() async -> [MQTTMessage]? {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> [MQTTMessage]?? in
-                if !state.items.isEmpty {
-                    let items = state.items
-                    state.items.removeAll(keepingCapacity: true)
-                    state.viewSlots.removeAll(keepingCapacity: true)
-                    return .some(items)
-                }
+                if !state.items.isEmpty { return .some(state.takeItems()) }
                 if state.closed { return .some(nil) }
                 state.waiter = continuation
                 return nil
@@ -71,7 +87,7 @@ final class Outbox: Sendable {
         waiter?.resume(returning: takeAll())
     }
 
-    /// Messages replaced before they were sent.
+    /// Views replaced (or cancelled out) before they were sent.
     var coalesced: Int { state.withLock { $0.coalesced } }
 
     var depth: Int { state.withLock { $0.items.count } }
@@ -84,10 +100,7 @@ final class Outbox: Sendable {
     private func takeAll() -> [MQTTMessage]? {
         state.withLock { state in
             if state.items.isEmpty { return state.closed ? nil : [] }
-            let items = state.items
-            state.items.removeAll(keepingCapacity: true)
-            state.viewSlots.removeAll(keepingCapacity: true)
-            return items
+            return state.takeItems()
         }
     }
 }

@@ -37,7 +37,8 @@ extension PresenceEngine {
         if !users[index].isParticipant {
             users[index].isParticipant = true
             output.viewChanges.append(.publish(viewer: user, target: user,
-                                               view: basis(of: target).view(of: user, relation: .oneself, named: true)))
+                                               view: basis(of: target).view(of: user, relation: .oneself, named: true),
+                                               previous: nil))
         }
         var ordered: [UserID] = []
         var indices: [Int32] = []
@@ -104,14 +105,18 @@ extension PresenceEngine {
                 if let position = users[target].watchers.firstIndex(of: viewer) {
                     users[target].watchers.remove(at: position)
                 }
-                if emit { output.viewChanges.append(.delete(viewer: viewerID, target: users[target].id)) }
+                if emit {
+                    let previous = currentView(of: Int32(truncatingIfNeeded: target), for: viewer,
+                                               basis: basis(of: Int32(truncatingIfNeeded: target)))
+                    output.viewChanges.append(.delete(viewer: viewerID, target: users[target].id, previous: previous))
+                }
             } else {
                 let target = added[j]
                 j += 1
                 users[Int(target)].watchers.append(viewer)
                 if emit {
                     let view = currentView(of: target, for: viewer, basis: basis(of: target))
-                    output.viewChanges.append(.publish(viewer: viewerID, target: users[Int(target)].id, view: view))
+                    output.viewChanges.append(.publish(viewer: viewerID, target: users[Int(target)].id, view: view, previous: nil))
                 }
             }
         }
@@ -144,8 +149,9 @@ extension PresenceEngine {
             targetBasis = basis
             let named = basis.audience.map { $0.contains(users[Int(viewer)].id) } ?? true
             let newView = basis.view(of: targetID, relation: after, named: named)
-            if basis.view(of: targetID, relation: before, named: named) != newView {
-                output.viewChanges.append(.publish(viewer: users[Int(viewer)].id, target: targetID, view: newView))
+            let oldView = basis.view(of: targetID, relation: before, named: named)
+            if oldView != newView {
+                output.viewChanges.append(.publish(viewer: users[Int(viewer)].id, target: targetID, view: newView, previous: oldView))
             }
         }
     }

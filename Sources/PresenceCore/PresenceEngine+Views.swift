@@ -85,8 +85,9 @@ extension PresenceEngine {
         output.viewChanges.reserveCapacity(output.viewChanges.count + min(users[index].watchers.count + 1, 64))
         if new.isParticipant {
             let newView = new.view(of: id, relation: .oneself, named: true)
-            if !old.isParticipant || old.view(of: id, relation: .oneself, named: true) != newView {
-                output.viewChanges.append(.publish(viewer: id, target: id, view: newView))
+            let oldView = old.isParticipant ? old.view(of: id, relation: .oneself, named: true) : nil
+            if oldView != newView {
+                output.viewChanges.append(.publish(viewer: id, target: id, view: newView, previous: oldView))
             }
         }
         let watchers = users[index].watchers
@@ -105,10 +106,10 @@ extension PresenceEngine {
             if !diffs.isComputed(slot) {
                 let before = old.view(of: id, relation: relation, named: namedBefore)
                 let after = new.view(of: id, relation: relation, named: namedAfter)
-                diffs.record(slot, before == after ? nil : after)
+                diffs.record(slot, before == after ? nil : (after, before))
             }
-            if let view = diffs.changedView(slot) {
-                output.viewChanges.append(.publish(viewer: users[Int(viewer)].id, target: id, view: view))
+            if let (view, previous) = diffs.changedView(slot) {
+                output.viewChanges.append(.publish(viewer: users[Int(viewer)].id, target: id, view: view, previous: previous))
             }
         }
     }
@@ -198,19 +199,20 @@ extension PresenceEngine {
 struct ViewDiffCache {
     private var computed: UInt8 = 0
     private var changed: UInt8 = 0
-    private var views: [View?] = []
+    private var views: [(new: View, old: View)?] = []
 
     func isComputed(_ slot: Int) -> Bool { computed & (1 << slot) != 0 }
 
-    mutating func record(_ slot: Int, _ view: View?) {
+    mutating func record(_ slot: Int, _ change: (new: View, old: View)?) {
         computed |= 1 << slot
-        guard let view else { return }
-        if views.isEmpty { views = [View?](repeating: nil, count: 8) }
+        guard let change else { return }
+        if views.isEmpty { views = [(new: View, old: View)?](repeating: nil, count: 8) }
         changed |= 1 << slot
-        views[slot] = view
+        views[slot] = change
     }
 
-    func changedView(_ slot: Int) -> View? {
+    /// The new view and the one it replaces, when the slot's view changed.
+    func changedView(_ slot: Int) -> (new: View, old: View)? {
         changed & (1 << slot) != 0 ? views[slot] : nil
     }
 }

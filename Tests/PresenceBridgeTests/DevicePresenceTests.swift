@@ -45,9 +45,10 @@ struct DevicePresenceTests {
     func livenessLossAndReturn() async throws {
         try await BridgeFixture.run(configure: { $0.heartbeatInterval = 0.4; $0.offlineGrace = 0.2 }) { fixture in
             let bob = try await fixture.bobWatchesAlice()
+            // Taken before the device speaks: the bridge cannot start its clock any earlier.
+            let silentSince = Date()
             let phone = try await fixture.device("alice", "phone", session: "s1", status: "away")
             try await bob.waitFor("alice", "alice away") { $0.status == "away" }
-            let silentSince = Date()
             try await bob.waitFor("alice", "alice lost by silence") { $0.status == "offline" }
             #expect(Date().timeIntervalSince(silentSince) >= 1.0, "lost only after 2.5 intervals (1 s)")
             try await fixture.send(phone, "alice/phone/heartbeat", #"{"session":"s1"}"#)

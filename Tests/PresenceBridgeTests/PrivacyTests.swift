@@ -128,4 +128,24 @@ struct PrivacyTests {
             #expect(bob.latest("bob") != nil, "the self view stays")
         }
     }
+
+    @Test("a burst of toggles never publishes the same view twice in a row")
+    func burstHasNoRepeats() async throws {
+        try await BridgeFixture.run { fixture in
+            let (bob, _, _) = try await setUp(fixture)
+            let alice = try await fixture.client("alice")
+            for round in 0..<20 {
+                try await alice.publish(MQTTMessage(topic: "presence/v1/in/alice/blocked",
+                                                    payload: Array((round % 2 == 0 ? #"["bob"]"# : "[]").utf8),
+                                                    qos: .atLeastOnce, retain: true))
+            }
+            await alice.waitForPublishes()
+            try await fixture.send(alice, "alice/phone/state", #"{"status":"away","session":"s2"}"#)
+            try await bob.waitFor("alice", "the sentinel") { $0.status == "away" }
+            let payloads = bob.payloads("alice")
+            for (earlier, later) in zip(payloads, payloads.dropFirst()) {
+                #expect(earlier != later, "a view repeated: \(bob.describe("alice"))")
+            }
+        }
+    }
 }

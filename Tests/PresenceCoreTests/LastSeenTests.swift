@@ -62,6 +62,7 @@ struct LastSeenTests {
     func neverBackwards() throws {
         var h = Harness()
         h.engine.restore([StoredUser(user: "alice", lastSeen: h.time + 1_000_000)])
+        h.adoptCurrentViews()
         try h.state("alice", "phone", .online)
         let output = try h.state("alice", "phone", .offline)
         #expect(output.durableChanges.isEmpty)
@@ -69,6 +70,7 @@ struct LastSeenTests {
 
         var replay = Harness()
         replay.engine.restore([StoredUser(user: "alice", lastSeen: Timestamp(millisecondsSinceEpoch: 5))])
+        replay.adoptCurrentViews()
         try replay.state("alice", "phone", .online, session: "s1", live: false)
         try replay.state("alice", "phone", .offline, session: "s1", lost: true, live: false)
         #expect(replay.durable.isEmpty)

@@ -161,6 +161,7 @@ struct LostDeviceReplayTests {
         var h = Harness()
         h.engine.restore([StoredUser(user: "alice", lastSeen: Timestamp(millisecondsSinceEpoch: h.now - 1000),
                                      contacts: ["bob"], lostDevices: [LostDevice(device: "phone", session: "s1", status: .away)])])
+        h.adoptCurrentViews()
         h.contacts("bob", ["alice"])
         let replay = try h.send(.deviceState("alice", "phone", DeviceState(status: .away, session: "s1", platform: nil, isLost: false)), live: false)
         #expect(replay.published(to: "bob").isEmpty)
@@ -188,6 +189,7 @@ struct PresenceSnapshotTests {
         next.now = h.now + gap
         next.engine.restore([StoredUser(user: "bob", contacts: ["alice"]), StoredUser(user: "alice", contacts: ["bob"])])
         next.engine.restorePresence(h.engine.presenceSnapshot(), at: next.time)
+        next.adoptCurrentViews()
         return next
     }
 

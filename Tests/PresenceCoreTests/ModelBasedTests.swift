@@ -166,13 +166,14 @@ struct ModelRun {
     mutating func apply(_ output: EngineOutput, step: Int, what: String) {
         for change in output.viewChanges {
             switch change {
-            case .publish(let viewer, let target, let view):
+            case .publish(let viewer, let target, let view, let previous):
                 let key = ViewKey(viewer: viewer, target: target)
                 #expect(held[key] != view, "seed \(seed) step \(step): publish of \(key) changes nothing (\(what))")
+                #expect(held[key] == previous, "seed \(seed) step \(step): previous of \(key) is not the view held (\(what))")
                 held[key] = view
-            case .delete(let viewer, let target):
+            case .delete(let viewer, let target, let previous):
                 let key = ViewKey(viewer: viewer, target: target)
-                #expect(held.removeValue(forKey: key) != nil, "seed \(seed) step \(step): delete of \(key) never held (\(what))")
+                #expect(held.removeValue(forKey: key) == previous, "seed \(seed) step \(step): delete of \(key) not as held (\(what))")
             }
         }
     }

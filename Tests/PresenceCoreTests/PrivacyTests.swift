@@ -99,7 +99,7 @@ struct ListTests {
         let added = h.contacts("alice", ["bob"])
         #expect(added.keys == [ViewKey(viewer: "alice", target: "alice"), ViewKey(viewer: "alice", target: "bob")])
         let removed = h.contacts("alice", [])
-        #expect(removed.viewChanges.contains(.delete(viewer: "alice", target: "bob")))
+        #expect(removed.deletes("alice", "bob"))
         #expect(h.view("alice", of: "bob") == nil)
         #expect(h.engine.view(of: "bob", for: "alice") == nil)
     }
@@ -110,7 +110,7 @@ struct ListTests {
         h.contacts("alice", ["bob"])
         h.watch("alice", ["bob"])
         let output = h.contacts("alice", [])
-        #expect(!output.viewChanges.contains(.delete(viewer: "alice", target: "bob")))
+        #expect(!output.deletes("alice", "bob"))
         #expect(h.view("alice", of: "bob") != nil)
         h.watch("alice", [])
         #expect(h.view("alice", of: "bob") == nil)

@@ -92,14 +92,22 @@ struct Harness {
     mutating func record(_ output: EngineOutput) {
         for change in output.viewChanges {
             switch change {
-            case .publish(let viewer, let target, let view):
+            case .publish(let viewer, let target, let view, let previous):
                 #expect(retained[ViewKey(viewer: viewer, target: target)] != view, "publish that changes nothing: \(viewer)/\(target)")
+                #expect(retained[ViewKey(viewer: viewer, target: target)] == previous, "previous is not the view held: \(viewer)/\(target)")
                 retained[ViewKey(viewer: viewer, target: target)] = view
-            case .delete(let viewer, let target):
-                #expect(retained.removeValue(forKey: ViewKey(viewer: viewer, target: target)) != nil, "delete of a view never held")
+            case .delete(let viewer, let target, let previous):
+                #expect(retained.removeValue(forKey: ViewKey(viewer: viewer, target: target)) == previous, "delete of a view not held")
             }
         }
         durable += output.durableChanges
+    }
+
+    /// Takes the engine's current views as the retained ones (after a `restore`, which emits nothing).
+    mutating func adoptCurrentViews() {
+        var views: [ViewKey: View] = [:]
+        engine.forEachView { viewer, target, view in views[ViewKey(viewer: viewer, target: target)] = view }
+        retained = views
     }
 
     func view(_ viewer: UserID, of target: UserID) -> View? {
@@ -108,10 +116,18 @@ struct Harness {
 }
 
 extension EngineOutput {
+    /// Whether the output deletes `viewer`'s view of `target`.
+    func deletes(_ viewer: UserID, _ target: UserID) -> Bool {
+        viewChanges.contains {
+            if case .delete(viewer, target, _) = $0 { return true }
+            return false
+        }
+    }
+
     /// The targets published to `viewer`, in order.
     func published(to viewer: UserID) -> [View] {
         viewChanges.compactMap {
-            if case .publish(viewer, _, let view) = $0 { return view }
+            if case .publish(viewer, _, let view, _) = $0 { return view }
             return nil
         }
     }
@@ -120,7 +136,7 @@ extension EngineOutput {
     var keys: [ViewKey] {
         viewChanges.map {
             switch $0 {
-            case .publish(let viewer, let target, _), .delete(let viewer, let target):
+            case .publish(let viewer, let target, _, _), .delete(let viewer, let target, _):
                 return ViewKey(viewer: viewer, target: target)
             }
         }
