@@ -68,7 +68,9 @@ extension Connection {
             let first = state.firstConnect
             state.firstConnect = nil
             if first == nil { state.reconnects += 1 }
-            guard first == nil, !sessionPresent, !state.subscriptions.isEmpty else { return (first, []) }
+            guard first == nil, !sessionPresent, configuration.restoresSubscriptions, !state.subscriptions.isEmpty else {
+                return (first, [])
+            }
             var groups: [(QoS, [String])] = []
             for qos in [QoS.atMostOnce, .atLeastOnce, .exactlyOnce] {
                 let filters = state.subscriptions.filter { $0.qos == qos }.map(\.filter)

@@ -31,6 +31,10 @@ public struct MQTTConfiguration: Sendable {
     public var maxInflightPublishes: Int = 1000
     /// Automatic reconnection after a lost connection.
     public var reconnect: MQTTReconnectPolicy = .init()
+    /// Resubscribe by itself after a reconnect without a session. A service that resynchronises
+    /// on `.connected` and subscribes again itself turns this off, so that the broker replays
+    /// the retained messages once, not twice.
+    public var restoresSubscriptions: Bool = true
 
     /// Parses `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (default 8883, TLS).
     ///

@@ -50,6 +50,8 @@ public struct BridgeConfiguration: Sendable {
             mqtt.tls = MQTTTLSConfiguration(caFile: caFile, certificateFile: nil, keyFile: nil)
         }
         mqtt.will = MQTTMessage(topic: topics.statusTopic, payload: statusPayload(online: false, startedAt: nil), qos: .atLeastOnce, retain: true)
+        // Every (re)connection starts a resync that subscribes itself: one retained replay, not two.
+        mqtt.restoresSubscriptions = false
         return mqtt
     }
 

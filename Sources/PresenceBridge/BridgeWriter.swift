@@ -32,10 +32,6 @@ final class BridgeWriter {
     /// The resync in progress, while `phase` is `.replaying`. A property of its own, so that
     /// recording a retained view mutates it in place (inside the enum it was copied per message).
     private var replay: Replay?
-    /// Topics of retained inputs already answered with an error since the bridge was last live:
-    /// a reconnect replays the retained inputs twice (the client restores its subscription and the
-    /// resync subscribes again), and one rejected input deserves one error.
-    private var answeredReplays: Set<String> = []
     private(set) var statistics = BridgeStatistics()
     private var nextStatsAt: Timestamp
     private var hasBeenLive = false
@@ -167,7 +163,6 @@ final class BridgeWriter {
         statistics.lastResyncMilliseconds = now.millisecondsSinceEpoch - replay.startedAt.millisecondsSinceEpoch
         phase = .live
         self.replay = nil
-        answeredReplays.removeAll()
         hasBeenLive = true
         outbox.enqueue(MQTTMessage(topic: topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
                                    qos: .atLeastOnce, retain: true))
@@ -209,21 +204,15 @@ final class BridgeWriter {
         do {
             input = try decoder.decode(address, user: user, payload: message.payload)
         } catch {
-            reject(error, topic: message.topic, notify: shouldAnswer(message.topic, live: live))
+            reject(error, topic: message.topic, notify: true)
             return
         }
         do {
             take(try engine.apply(input, live: live, at: now))
             statistics.inputsApplied += 1
         } catch {
-            reject(InputError(.tooManyDevices, error.message, user: user), topic: message.topic,
-                   notify: shouldAnswer(message.topic, live: live))
+            reject(InputError(.tooManyDevices, error.message, user: user), topic: message.topic, notify: true)
         }
-    }
-
-    /// Every live input is answered; a retained one once until the bridge is live again.
-    private func shouldAnswer(_ topic: String, live: Bool) -> Bool {
-        live || answeredReplays.insert(topic).inserted
     }
 
     /// Counts a rejected input and tells its user on `err/{user}` (when the user id is valid).

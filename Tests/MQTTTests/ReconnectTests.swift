@@ -55,6 +55,29 @@ struct ReconnectTests {
         }
     }
 
+    @Test("with restoresSubscriptions off, a reconnect subscribes to nothing until the owner does")
+    func noAutomaticResubscription() async throws {
+        try await TestBroker.run { broker in
+            let subscriber = try TestBroker.client(broker, user: "tester") { $0.restoresSubscriptions = false }
+            let events = EventLog(subscriber)
+            let inbox = Inbox(subscriber)
+            try await subscriber.connect()
+            _ = try await subscriber.subscribe(["test/old"], qos: .atLeastOnce)
+            try await broker.restart()
+            try await waitUntil(timeout: .seconds(60), "connected again") {
+                events.all.count >= 3 && events.all.last == .connected(sessionPresent: false)
+            }
+            _ = try await subscriber.subscribe(["test/new"], qos: .atLeastOnce)
+            let publisher = try await TestBroker.connected(broker, user: "tester")
+            try await publisher.publish(MQTTMessage(topic: "test/old", payload: bytes("old"), qos: .atLeastOnce))
+            try await publisher.publish(MQTTMessage(topic: "test/new", payload: bytes("new"), qos: .atLeastOnce))
+            try await inbox.first(on: "test/new")   // sent after test/old on one connection: a sentinel
+            #expect(!inbox.all.contains { $0.topic == "test/old" })
+            await publisher.disconnect()
+            await subscriber.disconnect()
+        }
+    }
+
     @Test("a persistent MQTT 5 session survives a broker restart: sessionPresent, queued QoS 1 delivered")
     func persistentSession() async throws {
         try await TestBroker.run { broker in

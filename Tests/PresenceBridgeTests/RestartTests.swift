@@ -187,4 +187,23 @@ struct BrokerRestartTests {
             #expect(afterLoss.allSatisfy { $0.status == "offline" }, "no flap back online: \(bob.describe("alice"))")
         }
     }
+
+    @Test("after a broker restart a retained invalid input is answered once more, not twice")
+    func oneErrorPerReplay() async throws {
+        try await BridgeFixture.run { fixture in
+            let errors = try await fixture.errors("alice")
+            try await fixture.send(try await fixture.client("alice"), "alice/settings", "{")
+            try await errors.waitForError { $0.hasSuffix("/settings") }
+            let resyncs = try #require(fixture.service?.statistics.resyncs)
+            try await fixture.broker.restart()
+            try await waitUntil(timeout: .seconds(30), "the bridge resynchronised") {
+                (fixture.service?.statistics.resyncs ?? 0) > resyncs && fixture.service?.isLive == true
+            }
+            // Sentinel: a live invalid input after the resync, on a new connection.
+            try await fixture.send(try await fixture.client("alice"), "alice/watch", "{", retain: false)
+            try await errors.waitForError(timeout: .seconds(30)) { $0.hasSuffix("/watch") }
+            // One live answer, and at most one for the replay (the recorder's own reconnect may miss it).
+            #expect(errors.all.filter { $0["topic"]?.hasSuffix("/settings") == true }.count <= 2, "\(errors.all)")
+        }
+    }
 }
