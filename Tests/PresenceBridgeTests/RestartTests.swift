@@ -199,9 +199,11 @@ struct BrokerRestartTests {
             try await waitUntil(timeout: .seconds(30), "the bridge resynchronised") {
                 (fixture.service?.statistics.resyncs ?? 0) > resyncs && fixture.service?.isLive == true
             }
-            // Sentinel: a live invalid input after the resync, on a new connection.
+            // Sentinel: a live invalid input after the resync, answered to a new subscription (the
+            // first one's client may still be reconnecting and would miss it: errors are QoS 0).
+            let fresh = try await fixture.errors("alice")
             try await fixture.send(try await fixture.client("alice"), "alice/watch", "{", retain: false)
-            try await errors.waitForError(timeout: .seconds(30)) { $0.hasSuffix("/watch") }
+            try await fresh.waitForError(timeout: .seconds(30)) { $0.hasSuffix("/watch") }
             // One live answer, and at most one for the replay (the recorder's own reconnect may miss it).
             #expect(errors.all.filter { $0["topic"]?.hasSuffix("/settings") == true }.count <= 2, "\(errors.all)")
         }
