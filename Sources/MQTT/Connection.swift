@@ -24,8 +24,8 @@ private let libraryInitialization: Int32 = mosquitto_lib_init()
 ///   thread under the same lock) always finds the message id registered.
 ///
 /// Teardown order: `disconnect()`/`abortConnection()` set `stopSignal`; the network thread sees
-/// it within one loop pass (≤ 100 ms) and sends DISCONNECT (or shuts the socket down without
-/// one), runs the loop until libmosquitto has closed the socket, releases every waiter,
+/// it within one loop pass (≤ 100 ms), lets unacknowledged publishes finish (≤ 1 s), and sends
+/// DISCONNECT (or shuts the socket down without one), runs the loop until libmosquitto has closed the socket, releases every waiter,
 /// finishes the streams and signals its end; the caller then `pthread_join`s it.
 /// `mosquitto_destroy` runs only in `deinit`, which cannot start while the thread runs because
 /// the thread holds a strong reference to this object: no callback can reach a freed object,
@@ -297,19 +297,26 @@ final class Connection: @unchecked Sendable {
     /// Runs `mosquitto_loop` until libmosquitto has closed the socket; handles stop requests.
     private func runLoopUntilClosed(_ mosq: OpaquePointer) -> MQTTError? {
         var stopSeenAt: ContinuousClock.Instant?
+        var disconnectSent = false
         var socketShutDown = false
         while true {
             let stop = stopSignal.load(ordering: .relaxed)
             if stop != 0 {
-                if stopSeenAt == nil {
-                    stopSeenAt = .now
-                    if stop == Stop.disconnect.rawValue {
-                        if mosquitto_disconnect_v5(mosq, 0, nil) != MOSQError.success { socketShutDown = shutDownSocket(mosq) }
-                    }
+                let seenAt = stopSeenAt ?? .now
+                stopSeenAt = seenAt
+                let waited = ContinuousClock.now - seenAt
+                // A clean stop first lets unacknowledged publishes finish (up to 1 s): libmosquitto
+                // closes the socket right after writing DISCONNECT, and a PUBACK still unread at
+                // that moment makes the kernel reset the connection, which the broker takes as a
+                // lost client and answers with the will.
+                if stop == Stop.disconnect.rawValue, !disconnectSent,
+                   state.withLock({ $0.inflight.isEmpty }) || waited > .seconds(1) {
+                    disconnectSent = true
+                    if mosquitto_disconnect_v5(mosq, 0, nil) != MOSQError.success { socketShutDown = shutDownSocket(mosq) }
                 }
                 // Abort (FIN without DISCONNECT: the broker publishes the will), or a DISCONNECT
-                // that did not get out within 2 s.
-                if !socketShutDown, stop == Stop.abort.rawValue || ContinuousClock.now - (stopSeenAt ?? .now) > .seconds(2) {
+                // that did not get out within 3 s.
+                if !socketShutDown, stop == Stop.abort.rawValue || waited > .seconds(3) {
                     socketShutDown = shutDownSocket(mosq)
                 }
             }
