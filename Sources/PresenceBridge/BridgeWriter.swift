@@ -301,13 +301,13 @@ final class BridgeWriter {
         for change in views {
             switch change {
             case .publish(let viewer, let target, let view, let previous):
-                let replaced = previous.map { Replay.hash(previousEncoder.encode($0)) } ?? Outbox.noView
+                let replaced = previous.map { previousEncoder.hash($0) } ?? Outbox.noView
                 outbox.enqueueView(topic: topics.viewTopic(viewer: viewer, target: target), payload: encoder.encode(view),
                                    replacing: replaced)
                 statistics.viewsPublished += 1
             case .delete(let viewer, let target, let previous):
                 outbox.enqueueView(topic: topics.viewTopic(viewer: viewer, target: target), payload: [],
-                                   replacing: Replay.hash(previousEncoder.encode(previous)))
+                                   replacing: previousEncoder.hash(previous))
                 statistics.viewsDeleted += 1
             }
         }
@@ -320,11 +320,22 @@ final class BridgeWriter {
 struct CachingViewEncoder {
     private var lastView: View?
     private var lastBytes: [UInt8] = []
+    private var lastHash: Int?
 
     mutating func encode(_ view: View) -> [UInt8] {
         if view == lastView { return lastBytes }
         lastView = view
         lastBytes = ViewEncoder.encode(view)
+        lastHash = nil
         return lastBytes
+    }
+
+    /// The hash of the view's bytes (as `Replay.hash`), computed once per distinct view.
+    mutating func hash(_ view: View) -> Int {
+        let bytes = encode(view)
+        if let lastHash { return lastHash }
+        let hash = Replay.hash(bytes)
+        lastHash = hash
+        return hash
     }
 }
