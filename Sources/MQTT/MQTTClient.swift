@@ -4,8 +4,9 @@ import Logging
 ///
 /// Safe to share between tasks. Blocking work runs on the client's own network thread, never on
 /// the cooperative pool. After the first successful `connect()` the client reconnects by itself
-/// (with back-off and jitter) and restores its subscriptions; watch `connectionEvents` to
-/// resynchronise after a gap. `disconnect()` or `abortConnection()` ends it for good.
+/// (with back-off and jitter) and restores its subscriptions (unless
+/// `MQTTConfiguration.restoresSubscriptions` is off); watch `connectionEvents` to resynchronise
+/// after a gap. `disconnect()` or `abortConnection()` ends it for good.
 /// Dropping the last reference without them disconnects cleanly in the background.
 public final class MQTTClient: Sendable {
     let connection: Connection
@@ -34,7 +35,8 @@ public final class MQTTClient: Sendable {
     /// Subscribes to several filters in one SUBSCRIBE and waits for the SUBACK.
     ///
     /// Returns the granted QoS per filter, in order; nil = refused by the broker. Granted filters
-    /// are restored after a reconnect without a session. Throws `.noConnection` while disconnected.
+    /// are restored after a reconnect without a session (when `restoresSubscriptions` is on).
+    /// Throws `.noConnection` while disconnected.
     public func subscribe(_ filters: [String], qos: QoS = .atLeastOnce) async throws(MQTTError) -> [QoS?] {
         try await connection.subscribe(filters, qos: qos)
     }
