@@ -13,7 +13,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
 fi
-# The Debian package starts a system-wide broker on 1883; the project runs its own.
+# The Debian package starts a system-wide broker on 1883 (no passwords, no ACL); the project runs
+# its own with the shipped configuration. A service this script just installed is stopped and
+# disabled; one that was there before is left alone, with a note.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
-    echo "note: a system mosquitto service is running on port 1883 (systemctl stop mosquitto to free it)" >&2
+    if printf '%s\n' "${missing[@]:-}" | grep -qx mosquitto; then
+        echo "stopping the mosquitto service the package started (the project runs its own broker)" >&2
+        sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo systemctl disable --now mosquitto || true
+    else
+        echo "note: a system mosquitto service is running on port 1883 (systemctl stop mosquitto to free it)" >&2
+    fi
 fi
