@@ -105,32 +105,55 @@ extension MainRun {
     /// `willStorm` wills (retained `offline`, `lost`, the current session) published at once by the bench user.
     func willStorm() async throws {
         let targets = Array(0..<options.willStorm)
-        let keys = env.viewKeys(of: targets)
+        let storm = try await measureWillStorm(keys: env.viewKeys(of: targets), wills: targets.count, timeout: 180) {
+            for user in targets {
+                try await env.publish(BenchPayloads.stateTopic(user), BenchPayloads.will(session: "s\(user)"))
+            }
+            await env.publisher.waitForPublishes()
+        }
+        var result = storm.result(name: "will storm: \(targets.count) published wills")
+        result.notes.append(String(format: "first will -> last will %.3f s (%d seen); first will -> all views final %.3f s",
+                                   BenchClock.seconds(storm.wills.firstAt, storm.wills.lastAt), storm.wills.count,
+                                   BenchClock.seconds(storm.start, storm.done)))
+        report.scenarios.append(result)
+    }
+
+    /// What a will storm measured: when `cause` started, the wills seen, when every view was final.
+    struct WillStorm {
+        var eventsIn: Int
+        var viewsOut: Int
+        var start: UInt64
+        var wills: (count: Int, firstAt: UInt64, lastAt: UInt64)
+        var done: UInt64
+
+        /// The scenario's row: the time from the last will to the last view, against the 2 s goal.
+        func result(name: String) -> ScenarioResult {
+            var result = ScenarioResult(name: name, goal: "every view final within 2 s of the last will (offline grace 0)")
+            result.eventsIn = eventsIn
+            result.viewsOut = viewsOut
+            let afterLast = wills.lastAt > 0 ? BenchClock.seconds(wills.lastAt, done) : nil
+            result.seconds = afterLast
+            result.met = afterLast.map { $0 <= 2 }
+            return result
+        }
+    }
+
+    /// Runs `cause` (which makes `count` wills happen) while watching the wills, and waits until
+    /// every view in `keys` shows offline.
+    func measureWillStorm(keys: [Int], wills count: Int, timeout: Double,
+                          _ cause: () async throws -> Void) async throws -> WillStorm {
         try await env.watcher.watchWills()
         let before = env.collector.viewsReceived
         env.collector.expect(keys, .status(.offline))
         let start = BenchClock.now()
-        for user in targets {
-            try await env.publish(BenchPayloads.stateTopic(user), BenchPayloads.will(session: "s\(user)"))
-        }
-        await env.publisher.waitForPublishes()
-        await env.watcher.waitForWills(targets.count, timeout: 60)
+        try await cause()
+        await env.watcher.waitForWills(count, timeout: 60)
         let wills = env.watcher.wills
         await env.watcher.stopWatchingWills()
-        guard let done = await env.collector.waitForExpected(timeout: 180) else {
-            throw fail("will storm: \(env.collector.expectation.pending) views not offline after 180 s")
+        guard let done = await env.collector.waitForExpected(timeout: timeout) else {
+            throw fail("will storm: \(env.collector.expectation.pending) views not offline after \(Int(timeout)) s (\(wills.count) wills seen)")
         }
-        var result = ScenarioResult(name: "will storm: \(targets.count) published wills",
-                                    goal: "every view final within 2 s of the last will (offline grace 0)")
-        result.eventsIn = targets.count
-        result.viewsOut = env.collector.viewsReceived - before
-        let afterLast = wills.lastAt > 0 ? BenchClock.seconds(wills.lastAt, done) : nil
-        result.seconds = afterLast
-        result.rawSeconds = nil
-        result.met = afterLast.map { $0 <= 2 }
-        result.notes.append(String(format: "first will -> last will %.3f s (%d seen); first will -> all views final %.3f s",
-                                   BenchClock.seconds(wills.firstAt, wills.lastAt), wills.count, BenchClock.seconds(start, done)))
-        report.scenarios.append(result)
+        return WillStorm(eventsIn: count, viewsOut: env.collector.viewsReceived - before, start: start, wills: wills, done: done)
     }
 
     /// `realClients` connections (one per device) hold wills and are cut at once (no DISCONNECT),
@@ -157,29 +180,16 @@ extension MainRun {
             guard await env.collector.waitForExpected(timeout: 120) != nil else {
                 throw fail("real wills: \(env.collector.expectation.pending) views not online after 120 s")
             }
-            try await env.watcher.watchWills()
-            let before = env.collector.viewsReceived
-            env.collector.expect(keys, .status(.offline))
-            let start = BenchClock.now()
-            for fleet in fleets { fleet.writeLine("cut") }
-            for fleet in fleets { _ = try await fleet.waitForLine(containing: "cut", timeout: .seconds(60)) }
-            let cut = BenchClock.now()
-            await env.watcher.waitForWills(count, timeout: 60)
-            let wills = env.watcher.wills
-            await env.watcher.stopWatchingWills()
-            guard let done = await env.collector.waitForExpected(timeout: 120) else {
-                throw fail("real wills: \(env.collector.expectation.pending) views not offline after 120 s (\(wills.count) wills seen)")
+            var cut: UInt64 = 0
+            let storm = try await measureWillStorm(keys: keys, wills: count, timeout: 120) {
+                for fleet in fleets { fleet.writeLine("cut") }
+                for fleet in fleets { _ = try await fleet.waitForLine(containing: "cut", timeout: .seconds(60)) }
+                cut = BenchClock.now()
             }
-            var result = ScenarioResult(name: "will storm: \(count) real connections cut",
-                                        goal: "every view final within 2 s of the last will (offline grace 0)")
-            result.eventsIn = count
-            result.viewsOut = env.collector.viewsReceived - before
-            let afterLast = wills.lastAt > 0 ? BenchClock.seconds(wills.lastAt, done) : nil
-            result.seconds = afterLast
-            result.met = afterLast.map { $0 <= 2 }
+            var result = storm.result(name: "will storm: \(count) real connections cut")
             result.notes.append(String(format: "%d processes cut their sockets within %.3f s; cut -> last will %.3f s (%d wills seen); cut -> all final %.3f s",
-                                       fleets.count, BenchClock.seconds(start, cut), BenchClock.seconds(start, wills.lastAt), wills.count,
-                                       BenchClock.seconds(start, done)))
+                                       fleets.count, BenchClock.seconds(storm.start, cut), BenchClock.seconds(storm.start, storm.wills.lastAt),
+                                       storm.wills.count, BenchClock.seconds(storm.start, storm.done)))
             report.scenarios.append(result)
         } catch {
             for fleet in fleets { await fleet.terminate() }

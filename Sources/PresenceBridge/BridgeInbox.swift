@@ -19,7 +19,6 @@ final class BridgeInbox: Sendable {
     private struct State {
         var events: [BridgeEvent] = []
         var waiter: CheckedContinuation<[BridgeEvent], Never>?
-        var highWater = 0
     }
 
     private let state = Mutex(State())
@@ -31,7 +30,6 @@ final class BridgeInbox: Sendable {
                 return waiter
             }
             state.events.append(event)
-            state.highWater = max(state.highWater, state.events.count)
             return nil
         }
         waiter?.resume(returning: [event])
@@ -51,7 +49,4 @@ final class BridgeInbox: Sendable {
             if let ready { continuation.resume(returning: ready) }
         }
     }
-
-    /// The most events ever queued at once.
-    var highWater: Int { state.withLock { $0.highWater } }
 }

@@ -149,7 +149,7 @@ final class BridgeWriter {
             let topic = topics.viewTopic(viewer: viewer, target: target)
             let payload = encoder.encode(view)
             let retained = stale.removeValue(forKey: topic) ?? Outbox.noView
-            if retained != Replay.hash(payload) {
+            if retained != ViewEncoder.hash(payload) {
                 outbox.enqueueView(topic: topic, payload: payload, replacing: retained)
                 published += 1
             }
@@ -186,7 +186,7 @@ final class BridgeWriter {
             }
             if topics.viewPair(message.topic) != nil {
                 if !message.payload.isEmpty {
-                    replay?.existingViews[message.topic] = Replay.hash(message.payload)
+                    replay?.existingViews[message.topic] = ViewEncoder.hash(message.payload)
                 }
                 return
             }
@@ -334,7 +334,7 @@ struct CachingViewEncoder {
     mutating func hash(_ view: View) -> Int {
         let bytes = encode(view)
         if let lastHash { return lastHash }
-        let hash = Replay.hash(bytes)
+        let hash = ViewEncoder.hash(bytes)
         lastHash = hash
         return hash
     }

@@ -25,11 +25,6 @@ public struct InputDecoder: Sendable {
         self.maximumWatch = maximumWatch
     }
 
-    /// The user an input topic belongs to, when its user part is a valid id.
-    public func user(of topic: String) -> UserID? {
-        topics.inputAddress(topic).flatMap { UserID($0.user) }
-    }
-
     /// Decodes one input; the topic must lie under `{prefix}/in/`.
     public func decode(topic: String, payload: [UInt8]) throws(InputError) -> PresenceInput {
         guard let address = topics.inputAddress(topic) else {

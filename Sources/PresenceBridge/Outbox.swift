@@ -12,7 +12,7 @@ import Synchronization
 /// waits for in-flight slots of the MQTT client instead.
 final class Outbox: Sendable {
     /// The hash of "no view" (an empty retained payload), for `replacing`.
-    static let noView = Replay.hash([])
+    static let noView = ViewEncoder.hash([])
 
     private struct PendingView {
         var position: Int
@@ -45,7 +45,7 @@ final class Outbox: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<[MQTTMessage]?, Never>? in
             if let pending = state.pendingViews[topic] {
                 state.coalesced += 1
-                state.items[pending.position] = Replay.hash(payload) == pending.baseline ? nil : message
+                state.items[pending.position] = ViewEncoder.hash(payload) == pending.baseline ? nil : message
                 return nil
             }
             state.pendingViews[topic] = PendingView(position: state.items.count, baseline: replacing)
@@ -89,8 +89,6 @@ final class Outbox: Sendable {
 
     /// Views replaced (or cancelled out) before they were sent.
     var coalesced: Int { state.withLock { $0.coalesced } }
-
-    var depth: Int { state.withLock { $0.items.count } }
 
     private static func handOff(_ state: inout State) -> CheckedContinuation<[MQTTMessage]?, Never>? {
         defer { state.waiter = nil }

@@ -35,11 +35,4 @@ struct Replay {
 
     /// Notes that a retained message arrived: the replay is still going.
     mutating func noteReplayed(at now: Timestamp) { lastReplayedAt = now }
-
-    static func hash(_ payload: [UInt8]) -> Int {
-        var hasher = Hasher()
-        hasher.combine(payload.count)
-        payload.withUnsafeBytes { hasher.combine(bytes: $0) }
-        return hasher.finalize()
-    }
 }

@@ -31,14 +31,6 @@ public struct TopicLayout: Sendable, Equatable {
 
     public func errorTopic(_ user: UserID) -> String { "\(prefix)/err/\(user.rawValue)" }
 
-    public func deviceTopic(_ user: UserID, _ device: DeviceID, _ kind: DeviceInputKind) -> String {
-        "\(prefix)/in/\(user.rawValue)/\(device.rawValue)/\(kind.rawValue)"
-    }
-
-    public func userTopic(_ user: UserID, _ kind: UserInputKind) -> String {
-        "\(prefix)/in/\(user.rawValue)/\(kind.rawValue)"
-    }
-
     /// The `{viewer}/{target}` part of a view topic, or nil when the topic is not a view.
     func viewPair(_ topic: String) -> (viewer: Substring, target: Substring)? {
         guard let rest = suffix(of: topic, after: "/out/") else { return nil }
@@ -66,12 +58,12 @@ public struct TopicLayout: Sendable, Equatable {
 }
 
 /// The inputs a device publishes under `in/{user}/{device}/`.
-public enum DeviceInputKind: String, Sendable, CaseIterable {
+enum DeviceInputKind: String, Sendable, CaseIterable {
     case state, heartbeat, activity
 }
 
 /// The inputs a user publishes under `in/{user}/`.
-public enum UserInputKind: String, Sendable, CaseIterable {
+enum UserInputKind: String, Sendable, CaseIterable {
     case settings, contacts, blocked, watch
 }
 

@@ -42,6 +42,15 @@ public enum ViewEncoder {
         return json.bytes
     }
 
+    /// A hash of a view's bytes (an empty payload: no view), to compare views without keeping
+    /// them: equal views are equal bytes. Seeded per process; never stored.
+    static func hash(_ payload: [UInt8]) -> Int {
+        var hasher = Hasher()
+        hasher.combine(payload.count)
+        payload.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
+    }
+
     /// The one field that goes with each activity type.
     public static func detailKey(_ kind: ActivityKind) -> String {
         switch kind {

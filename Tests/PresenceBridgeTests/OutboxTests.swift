@@ -5,7 +5,7 @@ import Testing
 @Suite("The outbox coalesces views without ever repeating one")
 struct OutboxTests {
     private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-    private func hash(_ text: String) -> Int { Replay.hash(bytes(text)) }
+    private func hash(_ text: String) -> Int { ViewEncoder.hash(bytes(text)) }
 
     private func drain(_ outbox: Outbox) async -> [String] {
         outbox.close()
