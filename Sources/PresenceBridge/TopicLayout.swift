@@ -8,11 +8,16 @@ import PresenceCore
 public struct TopicLayout: Sendable, Equatable {
     /// The prefix without a trailing slash.
     public let prefix: String
+    /// `{prefix}/in/` and `{prefix}/out/`, built once: every message is matched against them.
+    private let inputHead: String
+    private let viewHead: String
 
     public init(prefix: String = "presence/v1") {
         var trimmed = Substring(prefix)
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         self.prefix = String(trimmed)
+        inputHead = self.prefix + "/in/"
+        viewHead = self.prefix + "/out/"
     }
 
     /// The subscription that carries every input.
@@ -33,7 +38,7 @@ public struct TopicLayout: Sendable, Equatable {
 
     /// The `{viewer}/{target}` part of a view topic, or nil when the topic is not a view.
     func viewPair(_ topic: String) -> (viewer: Substring, target: Substring)? {
-        guard let rest = suffix(of: topic, after: "/out/") else { return nil }
+        guard let rest = suffix(of: topic, after: viewHead) else { return nil }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
         return (parts[0], parts[1])
@@ -41,7 +46,7 @@ public struct TopicLayout: Sendable, Equatable {
 
     /// What a topic under `{prefix}/in/` addresses, before the ids are validated.
     func inputAddress(_ topic: String) -> InputAddress? {
-        guard let rest = suffix(of: topic, after: "/in/") else { return nil }
+        guard let rest = suffix(of: topic, after: inputHead) else { return nil }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         switch parts.count {
         case 2: return InputAddress(user: parts[0], device: nil, kind: parts[1])
@@ -50,10 +55,9 @@ public struct TopicLayout: Sendable, Equatable {
         }
     }
 
-    private func suffix(of topic: String, after infix: String) -> Substring? {
-        let head = prefix + infix
+    private func suffix(of topic: String, after head: String) -> Substring? {
         guard topic.hasPrefix(head) else { return nil }
-        return topic.dropFirst(head.count)
+        return topic[topic.utf8.index(topic.startIndex, offsetBy: head.utf8.count)...]
     }
 }
 
