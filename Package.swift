@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker"]),
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
-        .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
+        .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "BridgeTestSupport", "CSQLite", "LocalBroker", "MQTT", "PresenceCore"]),
         .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -222,6 +222,12 @@ public final class ChildProcess: Sendable {
         }.value
     }
 
+    /// Sends `signal` (SIGUSR1, SIGHUP, …) to a child that still runs; it is not reaped.
+    public func send(signal: Int32) {
+        guard exitStatus == nil else { return }
+        _ = sendSignal(pid, signal)
+    }
+
     /// Sends SIGKILL (kill -9) and reaps the child.
     public func kill() async {
         _ = await Task.detached { [self] in killAndReap() }.value

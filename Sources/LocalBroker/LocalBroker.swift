@@ -116,6 +116,38 @@ public final class LocalBroker: Sendable {
         self.process.withLock { $0 = process }
     }
 
+    /// Kills the broker with SIGKILL (a crash: nothing saved since its last autosave); the
+    /// folder stays, and `restart()` starts it again from its persistence file.
+    public func kill() async {
+        let process: ChildProcess? = self.process.withLock { stored in
+            defer { stored = nil }
+            return stored
+        }
+        await process?.kill()
+    }
+
+    /// Asks the broker to write its persistence file now (SIGUSR1), as its autosave would, and
+    /// waits until the file is newer than before.
+    public func save(timeout: Duration = .seconds(10)) async throws {
+        let before = persistenceFileDate
+        process.withLock { $0 }?.send(signal: SIGUSR1)
+        try await waitUntil(timeout: timeout, "mosquitto saves its persistence file") {
+            guard let now = persistenceFileDate else { return false }
+            return before.map { now > $0 } ?? true
+        }
+    }
+
+    /// Deletes the persistence file: the next `restart()` starts with nothing retained.
+    public func deletePersistence() {
+        try? FileManager.default.removeItem(atPath: persistenceFile)
+    }
+
+    private var persistenceFile: String { folder + "/data/mosquitto.db" }
+
+    private var persistenceFileDate: Date? {
+        (try? FileManager.default.attributesOfItem(atPath: persistenceFile))?[.modificationDate] as? Date
+    }
+
     /// Stops the broker process only (the folder stays, `restart()` works afterwards).
     public func stopProcess() async {
         let process: ChildProcess? = self.process.withLock { stored in

@@ -26,6 +26,13 @@ public struct BridgeConfiguration: Sendable {
     /// Seconds without a retained message after which a replay counts as complete, for brokers
     /// that do not deliver the bridge's sync marker after the replay (mosquitto does).
     public var replayTimeout = 10.0
+    /// How often the bridge publishes its checkpoint marker while views change: after a crash
+    /// of the bridge, at most about this much of the latest views is republished.
+    public var checkpointInterval = 2.0
+    /// How long a deleted view's tombstone is kept after a checkpoint that covers it reached the
+    /// broker. Must exceed the broker's `autosave_interval` (60 s as shipped) by a margin: a
+    /// broker that crashes comes back with its last save, which may still hold that view.
+    public var tombstoneRetention = 900.0
     /// How finely timers (liveness, grace, activity leases) are resolved.
     public var timerResolution = 0.02
     public var version = "0.1.0"

@@ -16,6 +16,18 @@ public struct BridgeStatistics: Sendable, Equatable {
     public var storeFailures = 0
     public var reconnects = 0
     public var resyncs = 0
+    /// Resyncs that trusted the views record, fenced by the broker's checkpoint.
+    public var resyncsFromCheckpoint = 0
+    /// Resyncs that read every retained view back (no usable checkpoint).
+    public var resyncsReadBack = 0
+    /// Views a resync republished or deleted because the broker may lack them.
+    public var viewsRepaired = 0
+    public var checkpointsPublished = 0
+    /// The latest batch whose views were recorded, and the latest checkpoint handed to the
+    /// broker: equal when the broker holds every view the bridge decided.
+    public var viewsSequence: Int64 = 0
+    public var checkpointSequence: Int64 = 0
+    public var tombstonesPruned = 0
     public var users = 0
     public var devicesOnline = 0
     public var lastResyncMilliseconds: Int64 = 0
@@ -36,12 +48,17 @@ public struct BridgeStatistics: Sendable, Equatable {
             ("errorsPublished", errorsPublished), ("rejectedInputs", rejectedTotal),
             ("storeTransactions", storeTransactions), ("storeChanges", storeChanges),
             ("storeFailures", storeFailures), ("reconnects", reconnects), ("resyncs", resyncs),
+            ("resyncsFromCheckpoint", resyncsFromCheckpoint), ("resyncsReadBack", resyncsReadBack),
+            ("viewsRepaired", viewsRepaired), ("checkpointsPublished", checkpointsPublished),
+            ("tombstonesPruned", tombstonesPruned),
             ("users", users), ("devicesOnline", devicesOnline),
         ]
         for (name, value) in counters {
             json.key(name); json.number(Int64(value))
         }
         json.key("lastResyncMilliseconds"); json.number(lastResyncMilliseconds)
+        json.key("viewsSequence"); json.number(viewsSequence)
+        json.key("checkpointSequence"); json.number(checkpointSequence)
         json.key("rejected")
         json.beginObject()
         for reason in InputError.Reason.allCases {

@@ -5,46 +5,52 @@ import PresenceCore
 /// The bridge's single writer: owns the engine, the store and the counters, and turns each
 /// batch of events into store writes first and publishes second.
 ///
-/// Data flows one way: message → `InputDecoder` → `PresenceEngine.apply` → durable changes
-/// (written in one transaction per batch) → view changes (encoded, queued on the `Outbox`).
+/// Data flows one way: message → `InputDecoder` → `PresenceEngine.apply` → durable changes and
+/// the views decided (written in one transaction per batch, the views record included) → the
+/// `Outbox`. The writer never waits for the broker: subscriptions, markers and views are items
+/// of the outbox, and a resync (`Resync`) advances as the broker's answers arrive as messages.
 /// Not Sendable: only the service's run loop touches it.
 final class BridgeWriter {
     enum Phase {
         /// No broker connection; inputs cannot arrive and views are not sent.
         case disconnected
-        /// Taking in the retained replay (`replay`); nothing is published until it is complete.
-        case replaying
+        /// Taking in the retained replay (`resync`); nothing is published until it is complete.
+        case resyncing
         case live
     }
 
-    private let configuration: BridgeConfiguration
-    private let client: MQTTClient
-    private let outbox: Outbox
-    private let store: PresenceStore
+    let configuration: BridgeConfiguration
+    let outbox: Outbox
+    let store: PresenceStore
     private let schedule: WakeSchedule
-    private let logger: Logger
+    let logger: Logger
     private let decoder: InputDecoder
     private let startedAt: Timestamp
 
-    private var engine: PresenceEngine
+    var engine: PresenceEngine
     private var rateLimiter: RateLimiter
     private(set) var phase: Phase = .disconnected
-    /// The resync in progress, while `phase` is `.replaying`. A property of its own, so that
+    /// The resync in progress, while `phase` is `.resyncing`. A property of its own, so that
     /// recording a retained view mutates it in place (inside the enum it was copied per message).
-    private var replay: Replay?
-    private(set) var statistics = BridgeStatistics()
+    private var resync: Resync?
+    var statistics = BridgeStatistics()
     private var nextStatsAt: Timestamp
     private var hasBeenLive = false
     private var hasResynced = false
 
     /// What one batch of events decided, held back until the store has the batch's facts.
     private var durable: [DurableChange] = []
-    private var views: [ViewChange] = []
+    var decided: [DecidedView] = []
 
-    init(configuration: BridgeConfiguration, client: MQTTClient, outbox: Outbox, store: PresenceStore,
+    private var nextCheckpointAt: Timestamp
+    /// The sequence of the latest checkpoint queued.
+    private var checkpointQueued: Int64 = 0
+    /// Checkpoints known to have reached the connection, oldest first, for pruning tombstones.
+    private var checkpointsSent: [(at: Timestamp, sequence: Int64)] = []
+
+    init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore,
          schedule: WakeSchedule, logger: Logger, startedAt: Timestamp) {
         self.configuration = configuration
-        self.client = client
         self.outbox = outbox
         self.store = store
         self.schedule = schedule
@@ -55,6 +61,7 @@ final class BridgeWriter {
         engine = PresenceEngine(configuration: configuration.engine)
         rateLimiter = RateLimiter(rate: configuration.rateLimit)
         nextStatsAt = startedAt
+        nextCheckpointAt = startedAt
     }
 
     var isLive: Bool {
@@ -63,7 +70,7 @@ final class BridgeWriter {
     }
 
     /// Handles one batch; returns false when the bridge is to shut down.
-    func handle(_ events: [BridgeEvent]) async -> Bool {
+    func handle(_ events: [BridgeEvent]) -> Bool {
         var keepRunning = true
         for event in events {
             switch event {
@@ -73,12 +80,13 @@ final class BridgeWriter {
                 if case .disconnected = phase {
                     flush()
                     statistics.reconnects += 1
-                    await beginResync()
+                    beginResync(at: .now())
                 }
             case .connection(.disconnected(let reason)):
                 logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])
                 flush()
                 phase = .disconnected
+                resync = nil
             case .tick:
                 tick(at: .now())
             case .shutdown:
@@ -86,89 +94,100 @@ final class BridgeWriter {
             }
         }
         flush()
-        if case .replaying = phase, let replay, replay.isComplete(at: .now()) {
-            await completeResync(replay)
-        }
+        advanceResync(at: .now())
         schedule.set(wakeTime())
         return keepRunning
     }
 
     // MARK: - Resynchronisation
 
-    /// Starts over from the store and the broker's retained messages: a fresh engine, the store's
-    /// facts, then the retained inputs and views as the broker replays them.
-    func beginResync() async {
-        let now = Timestamp.now()
+    /// Starts over from the store and the broker's retained messages: a fresh engine with the
+    /// store's numbering and facts and the devices present before the gap, then the retained
+    /// inputs (and the checkpoint) as the broker replays them.
+    func beginResync(at now: Timestamp) {
         statistics.resyncs += 1
+        outbox.beginGeneration()
+        decided.removeAll(keepingCapacity: true)
         var fresh = PresenceEngine(configuration: configuration.engine)
         do {
+            fresh.restoreIndices(try store.loadIndices())
             fresh.restore(try store.load())
             // The devices present before the gap: the ones this process knew, or at a start the
-            // ones the last clean shutdown wrote down. A will replayed for one of them then takes
-            // it offline with the right last seen.
-            let carried = hasResynced ? engine.presenceSnapshot() : try store.takePresenceSnapshot()
-            fresh.restorePresence(carried, at: now)
+            // ones the store kept (with their sessions, so a stale will the broker now holds as
+            // the retained state stays stale). A will replayed for one of them then takes it
+            // offline with the right last seen.
+            fresh.restorePresence(hasResynced ? engine.presenceSnapshot() : try store.loadPresence(), at: now)
         } catch {
             logger.error("cannot read the store; starting from the retained inputs alone", metadata: ["error": "\(error)"])
             statistics.storeFailures += 1
         }
         engine = fresh
         hasResynced = true
-        let topics = configuration.topics
-        let replay = Replay(topics: topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
-        self.replay = replay
-        phase = .replaying
-        do {
-            _ = try await client.subscribe([topics.inputFilter, topics.viewFilter, replay.syncTopic], qos: .atLeastOnce)
-            try await client.publish(MQTTMessage(topic: replay.syncTopic, payload: Array("sync".utf8), qos: .atLeastOnce))
-            logger.info("resynchronising with the broker's retained messages")
-        } catch {
-            // The connection dropped under us: the next `.connected` starts over.
-            logger.warning("resync interrupted", metadata: ["error": "\(error)"])
-            phase = .disconnected
-        }
-        schedule.set(wakeTime())
+        let resync = Resync(topics: configuration.topics, startedAt: now,
+                            timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
+        self.resync = resync
+        phase = .resyncing
+        requestReplay(resync)
+        logger.info("resynchronising with the broker's retained inputs")
     }
 
-    /// Publishes exactly the views that differ from the retained ones and deletes the views
-    /// that should no longer exist; then the bridge is live.
-    private func completeResync(_ replay: Replay) async {
-        let topics = configuration.topics
-        if !replay.markerSeen {
-            logger.warning("retained replay not confirmed by the sync marker; going live after the timeout")
+    /// Subscribes for the resync's current stage, then sends its sync marker.
+    private func requestReplay(_ resync: Resync) {
+        outbox.enqueue(.subscribe(resync.filters))
+        outbox.enqueue(MQTTMessage(topic: resync.syncTopic, payload: Array("sync".utf8), qos: .atLeastOnce))
+    }
+
+    /// Moves a resync on once its stage's replay is complete.
+    private func advanceResync(at now: Timestamp) {
+        guard case .resyncing = phase, var resync, resync.isStageComplete(at: now) else { return }
+        if !resync.markerSeen {
+            logger.warning("retained replay not confirmed by the sync marker; going on after the timeout")
         }
-        do {
-            try await client.unsubscribe([topics.viewFilter, replay.syncTopic])
-        } catch {
-            logger.warning("cannot unsubscribe from the views", metadata: ["error": "\(error)"])
-        }
-        var stale = replay.existingViews
-        var published = 0
-        var encoder = CachingViewEncoder()
-        engine.forEachView { viewer, target, view in
-            let topic = topics.viewTopic(viewer: viewer, target: target)
-            let payload = encoder.encode(view)
-            let retained = stale.removeValue(forKey: topic) ?? Outbox.noView
-            if retained != ViewEncoder.hash(payload) {
-                outbox.enqueueView(topic: topic, payload: payload, replacing: retained)
-                published += 1
+        switch resync.stage {
+        case .inputs:
+            if let checkpoint = resync.checkpoint, checkpoint.epoch == store.epoch, checkpoint.sequence <= store.sequence {
+                do {
+                    let repaired = try reconcileWithRecord(trustingThrough: checkpoint.sequence)
+                    statistics.resyncsFromCheckpoint += 1
+                    finishResync(resync, repaired: repaired, path: "checkpoint \(checkpoint.sequence) of \(store.sequence)", at: now)
+                    return
+                } catch {
+                    statistics.storeFailures += 1
+                    logger.error("cannot read the views record; reading the broker's views back", metadata: ["error": "\(error)"])
+                    decided.removeAll(keepingCapacity: true)
+                }
             }
+            logger.info("no usable checkpoint; reading the broker's retained views back", metadata: [
+                "checkpoint": "\(resync.checkpoint.map { "\($0.sequence) of epoch \(String($0.epoch, radix: 16))" } ?? "none")",
+                "store": "\(store.sequence) of epoch \(String(store.epoch, radix: 16))",
+            ])
+            resync.beginViews(at: now)
+            self.resync = resync
+            requestReplay(resync)
+        case .views:
+            flush()  // the last-seen times adopted from the self views, before any view shows them
+            let repaired = reconcileWithRetainedViews(resync.retainedViews)
+            statistics.resyncsReadBack += 1
+            finishResync(resync, repaired: repaired, path: "read-back of \(resync.retainedViews.count) views", at: now)
         }
-        for (topic, retained) in stale.sorted(by: { $0.key < $1.key }) {
-            outbox.enqueueView(topic: topic, payload: [], replacing: retained)
-        }
-        statistics.viewsPublished += published
-        statistics.viewsDeleted += stale.count
-        let now = Timestamp.now()
-        statistics.lastResyncMilliseconds = now.millisecondsSinceEpoch - replay.startedAt.millisecondsSinceEpoch
+    }
+
+    /// Queues the resync's views, then `bridge/status` online: the bridge is live.
+    private func finishResync(_ resync: Resync, repaired: Int, path: String, at now: Timestamp) {
+        var filters = [configuration.topics.checkpointTopic] + resync.syncTopics
+        if case .views = resync.stage { filters.append(configuration.topics.viewFilter) }
+        outbox.enqueue(.unsubscribe(filters))
         phase = .live
-        self.replay = nil
+        self.resync = nil
         hasBeenLive = true
-        outbox.enqueue(MQTTMessage(topic: topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
+        flush()
+        statistics.viewsRepaired += repaired
+        statistics.lastResyncMilliseconds = now.millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
                                    qos: .atLeastOnce, retain: true))
+        queueCheckpoint(at: now, force: true)
         logger.info("live", metadata: [
-            "views-published": "\(published)", "views-deleted": "\(stale.count)",
-            "retained-views-seen": "\(replay.existingViews.count)",
+            "from": "\(path)", "views-repaired": "\(repaired)",
             "milliseconds": "\(statistics.lastResyncMilliseconds)",
         ])
         publishStatistics(at: now)
@@ -178,16 +197,18 @@ final class BridgeWriter {
 
     private func receive(_ message: MQTTMessage, at now: Timestamp) {
         let topics = configuration.topics
-        if case .replaying = phase, replay != nil {
-            if message.retain { replay?.noteReplayed(at: now) }
-            if message.topic == replay?.syncTopic {
-                replay?.markerSeen = true
+        if case .resyncing = phase, resync != nil {
+            if message.retain { resync?.noteReplayed(at: now) }
+            if message.topic == resync?.syncTopic {
+                resync?.markerSeen = true
                 return
             }
-            if topics.viewPair(message.topic) != nil {
-                if !message.payload.isEmpty {
-                    replay?.existingViews[message.topic] = ViewEncoder.hash(message.payload)
-                }
+            if message.topic == topics.checkpointTopic {
+                if message.retain { resync?.checkpoint = Checkpoint(payload: message.payload) }
+                return
+            }
+            if case .views? = resync?.stage, let pair = topics.viewPair(message.topic) {
+                noteRetainedView(message, viewer: pair.viewer, target: pair.target)
                 return
             }
         }
@@ -215,6 +236,17 @@ final class BridgeWriter {
         }
     }
 
+    /// A retained view read back: remembered by digest; a self view also gives back the user's
+    /// last seen, so that a bridge that lost its store never erases one viewers have seen.
+    private func noteRetainedView(_ message: MQTTMessage, viewer: Substring, target: Substring) {
+        guard !message.payload.isEmpty else { return }
+        resync?.retainedViews[message.topic] = ViewDigest.of(message.payload)
+        guard viewer == target, let user = UserID(viewer),
+              case .object(let members)? = try? JSONValue.parse(message.payload),
+              case .string(let text)? = members["lastSeen"], let lastSeen = Timestamp(iso8601: text) else { return }
+        take(engine.adoptPublishedLastSeen(user, lastSeen))
+    }
+
     /// Counts a rejected input and tells its user on `err/{user}` (when the user id is valid).
     private func reject(_ error: InputError, topic: String, notify: Bool) {
         statistics.rejected[error.reason, default: 0] += 1
@@ -229,11 +261,26 @@ final class BridgeWriter {
         statistics.errorsPublished += 1
     }
 
+    /// Keeps an output's facts, and its views while live (mid-replay nothing is published: the
+    /// end of the resync decides every view at once).
     private func take(_ output: EngineOutput) {
         guard !output.isEmpty else { return }
         durable.append(contentsOf: output.durableChanges)
-        if case .live = phase {
-            views.append(contentsOf: output.viewChanges)
+        guard case .live = phase, !output.viewChanges.isEmpty else { return }
+        var encoder = CachingViewEncoder()
+        var previousEncoder = CachingViewEncoder()
+        for change in output.viewChanges {
+            switch change {
+            case .publish(let viewer, let target, let view, let previous):
+                guard let viewerIndex = engine.userIndex(of: viewer), let targetIndex = engine.userIndex(of: target) else { continue }
+                let payload = encoder.encode(view)
+                decided.append(DecidedView(viewer: viewerIndex, target: targetIndex, payload: payload, digest: encoder.digest(view),
+                                           replacing: previous.map { previousEncoder.digest($0) } ?? ViewDigest.deleted))
+            case .delete(let viewer, let target, let previous):
+                guard let viewerIndex = engine.userIndex(of: viewer), let targetIndex = engine.userIndex(of: target) else { continue }
+                decided.append(DecidedView(viewer: viewerIndex, target: targetIndex, payload: [], digest: ViewDigest.deleted,
+                                           replacing: previousEncoder.digest(previous)))
+            }
         }
     }
 
@@ -244,75 +291,148 @@ final class BridgeWriter {
         if now >= nextStatsAt, hasBeenLive {
             publishStatistics(at: now)
         }
+        if now >= nextCheckpointAt {
+            queueCheckpoint(at: now, force: false)
+        }
     }
 
     private func publishStatistics(at now: Timestamp) {
+        refreshGauges()
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.statsTopic, payload: statistics.json(startedAt: startedAt, now: now),
+                                   qos: .atMostOnce, retain: true))
+        nextStatsAt = now.adding(seconds: configuration.statsInterval)
+        rateLimiter.forgetIdle(at: now)
+    }
+
+    /// Brings the gauges of `statistics` up to date (the engine's cost one pass over its users).
+    private func refreshGauges() {
         let engineStatistics = engine.statistics
         statistics.users = engineStatistics.usersKnown
         statistics.devicesOnline = engineStatistics.devicesNotOffline
         statistics.viewsCoalesced = outbox.coalesced
-        outbox.enqueue(MQTTMessage(topic: configuration.topics.statsTopic, payload: statistics.json(startedAt: startedAt, now: now),
-                                   qos: .atMostOnce, retain: true))
-        nextStatsAt = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + Int64(configuration.statsInterval * 1000))
-        rateLimiter.forgetIdle(at: now)
+        statistics = currentStatistics
+    }
+
+    /// The counters, with the sequences as of now (cheap: for every batch).
+    var currentStatistics: BridgeStatistics {
+        var current = statistics
+        current.viewsSequence = store.sequence
+        current.checkpointSequence = outbox.checkpointSent
+        return current
     }
 
     private func wakeTime() -> Timestamp? {
         var times: [Timestamp] = []
         if let deadline = engine.nextDeadline { times.append(deadline) }
-        if case .replaying = phase, let replay { times.append(replay.deadline) }
+        switch phase {
+        case .resyncing: if let resync { times.append(resync.deadline) }
+        case .live: times.append(nextCheckpointAt)
+        case .disconnected: break
+        }
         if hasBeenLive { times.append(nextStatsAt) }
         return times.min()
     }
 
-    /// The last batch is done: writes what is needed to carry presence over the restart.
+    // MARK: - Checkpoints
+
+    /// Queues the checkpoint marker behind every view decided so far (all batches up to the
+    /// store's sequence are in the outbox before it), when there is news or `force`; and forgets
+    /// the tombstones that a checkpoint sent long enough ago covers.
+    private func queueCheckpoint(at now: Timestamp, force: Bool) {
+        nextCheckpointAt = now.adding(seconds: configuration.checkpointInterval)
+        guard case .live = phase else { return }
+        let sent = outbox.checkpointSent
+        if sent > (checkpointsSent.last?.sequence ?? 0) { checkpointsSent.append((now, sent)) }
+        pruneTombstones(at: now)
+        guard force || store.sequence > checkpointQueued else { return }
+        let marker = Checkpoint(epoch: store.epoch, sequence: store.sequence)
+        outbox.enqueue(.checkpoint(MQTTMessage(topic: configuration.topics.checkpointTopic, payload: marker.payload, qos: .atLeastOnce, retain: true),
+                                   sequence: marker.sequence, generation: outbox.generation))
+        checkpointQueued = marker.sequence
+        statistics.checkpointsPublished += 1
+    }
+
+    /// A tombstone may go once the broker has certainly saved a state without that view: a
+    /// checkpoint covering it was sent more than `tombstoneRetention` ago (see its doc).
+    private func pruneTombstones(at now: Timestamp) {
+        let retention = Int64(configuration.tombstoneRetention * 1000)
+        var through: Int64?
+        while let first = checkpointsSent.first, now.millisecondsSinceEpoch - first.at.millisecondsSinceEpoch >= retention {
+            through = first.sequence
+            checkpointsSent.removeFirst()
+        }
+        guard let through else { return }
+        do {
+            statistics.tombstonesPruned += try store.pruneTombstones(through: through)
+        } catch {
+            statistics.storeFailures += 1
+            logger.error("cannot prune tombstones", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The last batch is done: writes what is needed to carry presence over the restart, and a
+    /// last checkpoint, so that the next start republishes nothing that did not change.
     func finish() {
         flush()
         do {
-            try store.savePresenceSnapshot(engine.presenceSnapshot())
+            try store.savePresence(engine.presenceSnapshot())
         } catch {
             statistics.storeFailures += 1
             logger.error("cannot write the presence snapshot", metadata: ["error": "\(error)"])
         }
+        queueCheckpoint(at: .now(), force: false)
     }
 
     // MARK: - Store first, then views
 
-    /// Writes the batch's durable facts, then queues its views: no view can show a last-seen
-    /// time that the store does not have.
+    /// Writes the batch's durable facts, new user ids and view rows in one transaction, then
+    /// queues its views: no view can show a last-seen time that the store does not have, and
+    /// no view goes out that the views record does not know.
     func flush() {
-        if !durable.isEmpty {
-            do {
-                try store.write(durable)
-                statistics.storeTransactions += 1
-                statistics.storeChanges += durable.count
-            } catch {
-                // The facts stay in memory and in the views; they are retried with the next batch.
-                statistics.storeFailures += 1
-                logger.error("store write failed", metadata: ["error": "\(error)"])
-                return
-            }
-            durable.removeAll(keepingCapacity: true)
+        guard !durable.isEmpty || !decided.isEmpty || store.storedIDs < engine.userCount else { return }
+        let sequence = decided.isEmpty ? nil : store.sequence + 1
+        let rows = decided.map { ViewRecord(viewer: $0.viewer, target: $0.target, digest: $0.digest, sequence: sequence ?? 0) }
+        do {
+            try store.writeBatch(durable, ids: newIDs(), views: rows, sequence: sequence)
+            statistics.storeTransactions += 1
+            statistics.storeChanges += durable.count + rows.count
+        } catch {
+            // The facts and views stay pending; they are retried with the next batch.
+            statistics.storeFailures += 1
+            logger.error("store write failed", metadata: ["error": "\(error)"])
+            return
         }
-        guard !views.isEmpty else { return }
-        let topics = configuration.topics
-        var encoder = CachingViewEncoder()
-        var previousEncoder = CachingViewEncoder()
-        for change in views {
-            switch change {
-            case .publish(let viewer, let target, let view, let previous):
-                let replaced = previous.map { previousEncoder.hash($0) } ?? Outbox.noView
-                outbox.enqueueView(topic: topics.viewTopic(viewer: viewer, target: target), payload: encoder.encode(view),
-                                   replacing: replaced)
-                statistics.viewsPublished += 1
-            case .delete(let viewer, let target, let previous):
-                outbox.enqueueView(topic: topics.viewTopic(viewer: viewer, target: target), payload: [],
-                                   replacing: previousEncoder.hash(previous))
-                statistics.viewsDeleted += 1
-            }
-        }
-        views.removeAll(keepingCapacity: true)
+        durable.removeAll(keepingCapacity: true)
+        for view in decided { enqueue(view) }
+        decided.removeAll(keepingCapacity: true)
     }
+
+    /// The ids the engine numbered since the store last recorded its ids.
+    func newIDs() -> ArraySlice<UserID> {
+        guard store.storedIDs < engine.userCount else { return [] }
+        return ArraySlice((store.storedIDs..<engine.userCount).map { engine.userID(at: Int32($0)) })
+    }
+
+    /// Hands one decided view to the outbox.
+    func enqueue(_ view: DecidedView) {
+        let topic = configuration.topics.viewTopic(viewer: engine.userID(at: view.viewer), target: engine.userID(at: view.target))
+        outbox.enqueueView(topic: topic, payload: view.payload, digest: view.digest, replacing: view.replacing)
+        if view.payload.isEmpty {
+            statistics.viewsDeleted += 1
+        } else {
+            statistics.viewsPublished += 1
+        }
+    }
+}
+
+/// A view the writer has decided to publish (or delete: an empty payload), by user index.
+struct DecidedView {
+    var viewer: Int32
+    var target: Int32
+    var payload: [UInt8]
+    var digest: UInt64
+    /// The digest of what the viewer held before (`ViewDigest.deleted`: nothing).
+    var replacing: UInt64
 }
 
 /// Encodes views, reusing the bytes of the previous view when the next is equal: a change
@@ -320,22 +440,29 @@ final class BridgeWriter {
 struct CachingViewEncoder {
     private var lastView: View?
     private var lastBytes: [UInt8] = []
-    private var lastHash: Int?
+    private var lastDigest: UInt64?
 
     mutating func encode(_ view: View) -> [UInt8] {
         if view == lastView { return lastBytes }
         lastView = view
         lastBytes = ViewEncoder.encode(view)
-        lastHash = nil
+        lastDigest = nil
         return lastBytes
     }
 
-    /// The hash of the view's bytes (as `Replay.hash`), computed once per distinct view.
-    mutating func hash(_ view: View) -> Int {
+    /// The `ViewDigest` of the view's bytes, computed once per distinct view.
+    mutating func digest(_ view: View) -> UInt64 {
         let bytes = encode(view)
-        if let lastHash { return lastHash }
-        let hash = ViewEncoder.hash(bytes)
-        lastHash = hash
-        return hash
+        if let lastDigest { return lastDigest }
+        let digest = ViewDigest.of(bytes)
+        lastDigest = digest
+        return digest
+    }
+}
+
+extension Timestamp {
+    func adding(seconds: Double) -> Timestamp {
+        let (sum, overflow) = millisecondsSinceEpoch.addingReportingOverflow(Int64(seconds * 1000))
+        return Timestamp(millisecondsSinceEpoch: overflow ? .max : sum)
     }
 }

@@ -1,73 +1,138 @@
 import MQTT
 import Synchronization
 
-/// The publishes the single writer has decided on, drained in order by one publisher task.
+/// What the publisher task does with the broker connection, in order.
+enum OutboxItem: Sendable {
+    case message(MQTTMessage)
+    /// Subscribe (waiting for the SUBACK) before anything after it is sent.
+    case subscribe([String])
+    case unsubscribe([String])
+    /// A checkpoint marker: sent only if every item of its generation before it reached the
+    /// broker on one connection (see `Outbox.mayCheckpoint`).
+    case checkpoint(MQTTMessage, sequence: Int64, generation: Int)
+}
+
+/// The publishes (and subscriptions) the single writer has decided on, drained in order by one
+/// publisher task.
 ///
 /// Views are coalesced per topic: if a view is replaced before it went out, only the newest
 /// is sent (a retained view is state, so the intermediate one is worth nothing). Each pending
-/// view remembers what the viewer held before it (the `replacing` hash of its first change);
+/// view remembers what the viewer held before it (the `replacing` digest of its first change);
 /// when a chain of changes comes back to exactly that, the pending view is dropped, so that
-/// coalescing never sends a view equal to the one before it. Other messages (errors, status,
-/// stats) are sent one by one, in order. The engine never waits for the broker; the publisher
-/// waits for in-flight slots of the MQTT client instead.
+/// coalescing never sends a view equal to the one before it. Other items are sent one by one,
+/// in order. The engine never waits for the broker; the publisher waits for in-flight slots of
+/// the MQTT client instead.
+///
+/// Generations: each resync starts one (`beginGeneration`), which drops what is still queued
+/// (the resync decides anew what the broker lacks). A checkpoint is a promise that the broker
+/// holds every view before it, so it goes out only while its generation is current, no publish
+/// of the generation failed, and the connection is the one the generation began on.
 final class Outbox: Sendable {
-    /// The hash of "no view" (an empty retained payload), for `replacing`.
-    static let noView = ViewEncoder.hash([])
-
     private struct PendingView {
         var position: Int
-        /// The hash of the payload viewers held before the first pending change.
-        var baseline: Int
+        /// The digest of the payload viewers held before the first pending change.
+        var baseline: UInt64
     }
 
     private struct State {
-        /// Queued messages in order; nil = a view whose changes cancelled out.
-        var items: [MQTTMessage?] = []
+        /// Queued items in order; nil = a view whose changes cancelled out.
+        var items: [OutboxItem?] = []
         var pendingViews: [String: PendingView] = [:]
-        var waiter: CheckedContinuation<[MQTTMessage]?, Never>?
+        var waiter: CheckedContinuation<[OutboxItem]?, Never>?
         var closed = false
         var coalesced = 0
+        var generation = 0
+        var generationFailed = false
+        /// The connection (by its count of reconnects) the generation's first item went out on.
+        var generationConnection: Int?
+        /// The sequence of the latest checkpoint handed to the connection.
+        var checkpointSent: Int64 = 0
 
-        mutating func takeItems() -> [MQTTMessage] {
-            let messages = items.compactMap { $0 }
+        mutating func takeItems() -> [OutboxItem] {
+            let taken = items.compactMap { $0 }
             items.removeAll(keepingCapacity: true)
             pendingViews.removeAll(keepingCapacity: true)
-            return messages
+            return taken
         }
     }
 
     private let state = Mutex(State())
 
     /// Queues a retained QoS 1 view (an empty payload deletes it) that replaces the view whose
-    /// payload hashes to `replacing` (`Outbox.noView` when the viewer held none).
-    func enqueueView(topic: String, payload: [UInt8], replacing: Int) {
+    /// payload has the digest `replacing` (`ViewDigest.deleted` when the viewer held none).
+    func enqueueView(topic: String, payload: [UInt8], digest: UInt64, replacing: UInt64) {
         let message = MQTTMessage(topic: topic, payload: payload, qos: .atLeastOnce, retain: true)
-        let waiter = state.withLock { state -> CheckedContinuation<[MQTTMessage]?, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<[OutboxItem]?, Never>? in
             if let pending = state.pendingViews[topic] {
                 state.coalesced += 1
-                state.items[pending.position] = ViewEncoder.hash(payload) == pending.baseline ? nil : message
+                state.items[pending.position] = digest == pending.baseline ? nil : .message(message)
                 return nil
             }
             state.pendingViews[topic] = PendingView(position: state.items.count, baseline: replacing)
-            state.items.append(message)
+            state.items.append(.message(message))
             return Self.handOff(&state)
         }
         waiter?.resume(returning: takeAll())
     }
 
     /// Queues a message that is never coalesced.
-    func enqueue(_ message: MQTTMessage) {
-        let waiter = state.withLock { state -> CheckedContinuation<[MQTTMessage]?, Never>? in
-            state.items.append(message)
+    func enqueue(_ message: MQTTMessage) { enqueue(.message(message)) }
+
+    /// Queues an item that is never coalesced.
+    func enqueue(_ item: OutboxItem) {
+        let waiter = state.withLock { state -> CheckedContinuation<[OutboxItem]?, Never>? in
+            state.items.append(item)
             return Self.handOff(&state)
         }
         waiter?.resume(returning: takeAll())
     }
 
+    /// Starts a new generation for a resync: drops everything queued; returns the generation.
+    @discardableResult
+    func beginGeneration() -> Int {
+        state.withLock { state in
+            state.items.removeAll(keepingCapacity: true)
+            state.pendingViews.removeAll(keepingCapacity: true)
+            state.generation += 1
+            state.generationFailed = false
+            state.generationConnection = nil
+            return state.generation
+        }
+    }
+
+    /// The generation new items belong to.
+    var generation: Int { state.withLock { $0.generation } }
+
+    /// The publisher's report: an item went out (true) or failed (false) on `connection`.
+    func noteSent(succeeded: Bool, connection: Int) {
+        state.withLock { state in
+            if !succeeded { state.generationFailed = true }
+            if state.generationConnection == nil { state.generationConnection = connection }
+            if state.generationConnection != connection { state.generationFailed = true }
+        }
+    }
+
+    /// True when a checkpoint of `generation` may go out now on `connection`: the generation is
+    /// current, none of its items failed, and all went out on this connection.
+    func mayCheckpoint(generation: Int, connection: Int) -> Bool {
+        state.withLock { state in
+            generation == state.generation && !state.generationFailed
+                && (state.generationConnection ?? connection) == connection
+        }
+    }
+
+    /// The publisher's report: the checkpoint of `sequence` was handed to the connection.
+    func noteCheckpointSent(_ sequence: Int64) {
+        state.withLock { $0.checkpointSent = max($0.checkpointSent, sequence) }
+    }
+
+    /// The sequence of the latest checkpoint handed to the connection (0: none yet).
+    var checkpointSent: Int64 { state.withLock { $0.checkpointSent } }
+
     /// The next batch, in order; nil once closed and empty.
-    func take() async -> [MQTTMessage]? {
+    func take() async -> [OutboxItem]? {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [MQTTMessage]?? in
+            let ready = state.withLock { state -> [OutboxItem]?? in
                 if !state.items.isEmpty { return .some(state.takeItems()) }
                 if state.closed { return .some(nil) }
                 state.waiter = continuation
@@ -79,7 +144,7 @@ final class Outbox: Sendable {
 
     /// No more messages will come; `take` returns nil once the queue is empty.
     func close() {
-        let waiter = state.withLock { state -> CheckedContinuation<[MQTTMessage]?, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<[OutboxItem]?, Never>? in
             state.closed = true
             defer { state.waiter = nil }
             return state.waiter
@@ -90,12 +155,12 @@ final class Outbox: Sendable {
     /// Views replaced (or cancelled out) before they were sent.
     var coalesced: Int { state.withLock { $0.coalesced } }
 
-    private static func handOff(_ state: inout State) -> CheckedContinuation<[MQTTMessage]?, Never>? {
+    private static func handOff(_ state: inout State) -> CheckedContinuation<[OutboxItem]?, Never>? {
         defer { state.waiter = nil }
         return state.waiter
     }
 
-    private func takeAll() -> [MQTTMessage]? {
+    private func takeAll() -> [OutboxItem]? {
         state.withLock { state in
             if state.items.isEmpty { return state.closed ? nil : [] }
             return state.takeItems()

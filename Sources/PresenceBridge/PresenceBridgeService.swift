@@ -49,25 +49,12 @@ public final class PresenceBridgeService: Service, Sendable {
         let outbox = Outbox()
         let schedule = WakeSchedule()
         let startedAt = Timestamp.now()
-        let writer = BridgeWriter(configuration: configuration, client: client, outbox: outbox, store: store,
+        let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
                                   schedule: schedule, logger: logger, startedAt: startedAt)
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
         let publisher = Task { [logger] in
-            var failures = 0
-            while let batch = await outbox.take() {
-                for message in batch {
-                    do {
-                        try await client.publish(message)
-                    } catch {
-                        // Only while the connection is down; the resync after it republishes what differs.
-                        failures += 1
-                        if failures == 1 || failures % 1000 == 0 {
-                            logger.warning("publish failed", metadata: ["error": "\(error)", "failures": "\(failures)"])
-                        }
-                    }
-                }
-            }
+            await Self.publish(outbox, through: client, logger: logger)
         }
 
         await withTaskGroup(of: Void.self) { group in
@@ -86,9 +73,9 @@ public final class PresenceBridgeService: Service, Sendable {
                 }
             }
 
-            await writer.beginResync()
+            writer.beginResync(at: .now())
             publishSnapshot(writer)
-            while await writer.handle(inbox.take()) {
+            while writer.handle(await inbox.take()) {
                 publishSnapshot(writer)
             }
             writer.finish()
@@ -127,8 +114,46 @@ public final class PresenceBridgeService: Service, Sendable {
         }
     }
 
+    /// Drains the outbox into the connection in order, until it is closed and empty.
+    ///
+    /// A publish fails only while the connection is down; the resync after it decides anew what
+    /// the broker lacks. A checkpoint goes out only when the outbox says its promise holds.
+    private static func publish(_ outbox: Outbox, through client: MQTTClient, logger: Logger) async {
+        var failures = 0
+        func failed(_ error: MQTTError, _ what: String) {
+            failures += 1
+            if failures == 1 || failures % 1000 == 0 {
+                logger.warning("\(what) failed", metadata: ["error": "\(error)", "failures": "\(failures)"])
+            }
+        }
+        while let batch = await outbox.take() {
+            var connection = client.statistics.reconnects
+            for item in batch {
+                do throws(MQTTError) {
+                    switch item {
+                    case .message(let message):
+                        try await client.publish(message)
+                    case .subscribe(let filters):
+                        _ = try await client.subscribe(filters, qos: .atLeastOnce)
+                    case .unsubscribe(let filters):
+                        try await client.unsubscribe(filters)
+                    case .checkpoint(let message, let sequence, let generation):
+                        connection = client.statistics.reconnects
+                        guard outbox.mayCheckpoint(generation: generation, connection: connection) else { continue }
+                        try await client.publish(message)
+                        outbox.noteCheckpointSent(sequence)
+                    }
+                    outbox.noteSent(succeeded: true, connection: connection)
+                } catch {
+                    outbox.noteSent(succeeded: false, connection: connection)
+                    failed(error, "publish")
+                }
+            }
+        }
+    }
+
     private func publishSnapshot(_ writer: BridgeWriter) {
-        let statistics = writer.statistics
+        let statistics = writer.currentStatistics
         let live = writer.isLive
         snapshot.withLock { $0 = BridgeSnapshot(statistics: statistics, isLive: live) }
     }

@@ -27,6 +27,9 @@ public struct TopicLayout: Sendable, Equatable {
     public var statusTopic: String { "\(prefix)/bridge/status" }
     public var statsTopic: String { "\(prefix)/bridge/stats" }
 
+    /// The bridge's retained checkpoint marker (`Checkpoint`); only the bridge reads or writes it.
+    public var checkpointTopic: String { "\(prefix)/bridge/checkpoint" }
+
     /// A topic only this bridge uses, to learn that the broker has sent every retained message.
     public func syncTopic(_ token: String) -> String { "\(prefix)/bridge/sync/\(token)" }
 

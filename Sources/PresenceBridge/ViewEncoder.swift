@@ -3,7 +3,8 @@ import PresenceCore
 /// The wire form of a view: `{"user":…,"status":…,"lastSeen":…,"activity":{…},"devices":[…]}`.
 ///
 /// Keys come in that fixed order and absent fields are left out (never null), so equal views
-/// always encode to equal bytes: the bridge compares bytes to decide what a restart must republish.
+/// always encode to equal bytes: the bridge compares their digests (`ViewDigest`) to decide what a
+/// restart must republish.
 public enum ViewEncoder {
     public static func encode(_ view: View) -> [UInt8] {
         var json = JSONWriter()
@@ -42,14 +43,6 @@ public enum ViewEncoder {
         return json.bytes
     }
 
-    /// A hash of a view's bytes (an empty payload: no view), to compare views without keeping
-    /// them: equal views are equal bytes. Seeded per process; never stored.
-    static func hash(_ payload: [UInt8]) -> Int {
-        var hasher = Hasher()
-        hasher.combine(payload.count)
-        payload.withUnsafeBytes { hasher.combine(bytes: $0) }
-        return hasher.finalize()
-    }
 
     /// The one field that goes with each activity type.
     public static func detailKey(_ kind: ActivityKind) -> String {

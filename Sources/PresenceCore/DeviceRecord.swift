@@ -48,4 +48,7 @@ struct DeviceRecord: Sendable {
 
     /// True when the device counts and shows: not offline (a device in its grace included).
     var isPresent: Bool { status != .offline }
+
+    /// What a restart needs to put the device back.
+    var snapshot: DeviceSnapshot { DeviceSnapshot(device: id, status: status, session: session, platform: platform) }
 }

@@ -14,4 +14,10 @@ public enum DurableChange: Sendable, Equatable {
     case deviceLost(UserID, LostDevice)
     /// A lost device spoke, published a new state, or was forgotten: no longer lost.
     case deviceFound(UserID, DeviceID)
+    /// A device is present (not offline) in this status, session and platform, or changed one
+    /// of them. Kept so that a restart after a crash knows each device's current session (a
+    /// stale will the broker now holds as the retained state stays harmless) and that it is there.
+    case devicePresent(UserID, DeviceSnapshot)
+    /// A present device went offline (after any grace): no longer present.
+    case deviceAbsent(UserID, DeviceID)
 }

@@ -52,6 +52,7 @@ extension PresenceEngine {
                     }
                 } else {
                     takeOffline(user: target, device: existing, resume: nil)
+                    output.durableChanges.append(.deviceAbsent(user, device))
                 }
             }
             finishTargetChange(of: target, from: old, live: proofOfLife, into: &output)
@@ -68,6 +69,7 @@ extension PresenceEngine {
         if live { users[index].latestLive = now }
         if users[index].devices[slot].resumeStatus != nil { output.durableChanges.append(.deviceFound(user, device)) }
         let deadline = now.addingSaturating(livenessWindow)
+        let before = users[index].devices[slot]
         modifyDevice(user: index, slot: slot) { record in
             record.status = state.status
             if record.session != state.session { record.session = state.session }
@@ -78,6 +80,9 @@ extension PresenceEngine {
             record.livenessDeadline = deadline
         }
         ensureLivenessTimer(user: target, device: slot)
+        if !wasPresent || before.status != state.status || before.session != state.session || before.platform != state.platform {
+            output.durableChanges.append(.devicePresent(user, users[index].devices[slot].snapshot))
+        }
         finishTargetChange(of: target, from: old, live: live, into: &output)
         return output
     }
@@ -182,6 +187,7 @@ extension PresenceEngine {
         users[index].devices[slot].status = users[index].devices[slot].resumeStatus ?? .online
         users[index].devices[slot].resumeStatus = nil
         output.durableChanges.append(.deviceFound(users[index].id, users[index].devices[slot].id))
+        output.durableChanges.append(.devicePresent(users[index].id, users[index].devices[slot].snapshot))
         markAlive(user: index, device: slot, now: now)
         ensureLivenessTimer(user: target, device: slot)
         more(&self)

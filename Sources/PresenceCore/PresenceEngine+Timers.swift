@@ -23,6 +23,7 @@ extension PresenceEngine {
             guard record.isPresent, record.pendingLoss != .none, record.graceDeadline == entry.deadline else { return }
             let old = basis(of: entry.user)
             takeOffline(user: entry.user, device: slot, resume: record.pendingLoss == .liveness ? record.status : nil)
+            output.durableChanges.append(.deviceAbsent(users[index].id, record.id))
             if record.pendingLoss == .liveness, let session = record.session {
                 output.durableChanges.append(.deviceLost(users[index].id, LostDevice(device: record.id, session: session, status: record.status)))
             }

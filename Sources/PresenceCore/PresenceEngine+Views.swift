@@ -140,16 +140,20 @@ extension PresenceEngine {
     /// Calls `body` for every view that should exist now: each participant's view of itself,
     /// and each viewer's view of every user in its contacts and watch list.
     ///
-    /// Viewers in interning order; each viewer's targets by index. For reconciling the retained
-    /// views after a restart.
+    /// In index order: viewers ascending, and each viewer's targets ascending (its own view in
+    /// its place among them), so a reconciliation can walk it beside a table sorted the same way.
     public func forEachView(_ body: (_ viewer: UserID, _ target: UserID, _ view: View) throws -> Void) rethrows {
+        try forEachIndexedView { viewer, target, view in
+            try body(users[Int(viewer)].id, users[Int(target)].id, view)
+        }
+    }
+
+    /// ``forEachView(_:)`` with the users' indices (see ``userIndex(of:)``) instead of their ids.
+    public func forEachIndexedView(_ body: (_ viewer: Int32, _ target: Int32, _ view: View) throws -> Void) rethrows {
         var cache = [TargetViews?](repeating: nil, count: users.count)
         for viewerIndex in users.indices {
             let viewer = Int32(truncatingIfNeeded: viewerIndex)
-            let viewerID = users[viewerIndex].id
-            if users[viewerIndex].isParticipant {
-                try body(viewerID, viewerID, basis(of: viewer).view(of: viewerID, relation: .oneself, named: true))
-            }
+            var selfPending = users[viewerIndex].isParticipant
             let contacts = users[viewerIndex].contacts
             let watch = users[viewerIndex].watch
             var i = 0
@@ -162,6 +166,10 @@ extension PresenceEngine {
                     target = watch[j]; j += 1
                 } else {
                     target = contacts[i]; i += 1; j += 1
+                }
+                if selfPending, viewer < target {
+                    selfPending = false
+                    try body(viewer, viewer, selfView(viewer))
                 }
                 let targetIndex = Int(target)
                 let views: TargetViews
@@ -181,9 +189,16 @@ extension PresenceEngine {
                     case .blocked, .oneself: view = views.blocked
                     }
                 }
-                try body(viewerID, users[targetIndex].id, view)
+                try body(viewer, target, view)
+            }
+            if selfPending {
+                try body(viewer, viewer, selfView(viewer))
             }
         }
+    }
+
+    private func selfView(_ user: Int32) -> View {
+        basis(of: user).view(of: users[Int(user)].id, relation: .oneself, named: true)
     }
 
     /// The view `viewer` holds of `target` now; nil when it holds none.

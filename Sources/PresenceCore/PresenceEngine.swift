@@ -83,6 +83,23 @@ public struct PresenceEngine: Sendable {
         return EngineStatistics(usersKnown: users.count, devicesNotOffline: present, pendingTimers: timers.count)
     }
 
+    /// Interns `ids` in order, so that `ids[i]` gets index `i`: a store that keeps the ids of a
+    /// previous engine gives a fresh one the same numbering. Call first, on an empty engine
+    /// (ids already known are skipped, and the numbering is then the engine's own).
+    public mutating func restoreIndices(_ ids: [UserID]) {
+        users.reserveCapacity(ids.count)
+        for id in ids { _ = intern(id) }
+    }
+
+    /// How many users the engine has interned: indices are `0..<userCount`, never reused.
+    public var userCount: Int { users.count }
+
+    /// The id at a user index (`0..<userCount`).
+    public func userID(at index: Int32) -> UserID { users[Int(index)].id }
+
+    /// The index of a user the engine knows; nil for one it has never seen.
+    public func userIndex(of id: UserID) -> Int32? { indexByID[id] }
+
     /// The index of `id`, creating an empty user when new.
     mutating func intern(_ id: UserID) -> Int32 {
         if let index = indexByID[id] { return index }

@@ -41,7 +41,7 @@ extension PresenceEngine {
         var snapshot: [PresenceSnapshot] = []
         for user in users where user.presentDeviceCount > 0 {
             let devices = user.devices.filter(\.isPresent).map {
-                DeviceSnapshot(device: $0.id, status: $0.status, session: $0.session, platform: $0.platform)
+                $0.snapshot
             }
             let latest = user.latestLive == .min ? nil : Timestamp(millisecondsSinceEpoch: user.latestLive)
             snapshot.append(PresenceSnapshot(user: user.id, latestLive: latest, devices: devices))
@@ -77,5 +77,19 @@ extension PresenceEngine {
                 ensureLivenessTimer(user: target, device: slot)
             }
         }
+    }
+}
+
+extension PresenceEngine {
+    /// Takes a last-seen time that viewers were shown (read back from a retained self view)
+    /// where the engine knows no later one: a bridge that lost its store never erases a
+    /// last-seen time viewers have seen. Emits the durable fact and no view (the
+    /// reconciliation that follows publishes what differs).
+    public mutating func adoptPublishedLastSeen(_ user: UserID, _ time: Timestamp) -> EngineOutput {
+        let index = Int(intern(user))
+        let milliseconds = time.millisecondsSinceEpoch
+        guard milliseconds > users[index].lastSeen else { return EngineOutput() }
+        users[index].lastSeen = milliseconds
+        return EngineOutput(durableChanges: [.lastSeen(user, time)])
     }
 }

@@ -24,6 +24,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Inputs per second per user, bursts of twice that; 0 = off (PRESENCE_RATE_LIMIT; 20).") var rateLimit: Double?
     @Option(help: "Seconds between bridge/stats refreshes (PRESENCE_STATS_INTERVAL; 5).") var statsInterval: Double?
     @Option(help: "Seconds without a retained message after which a replay counts as complete (PRESENCE_REPLAY_TIMEOUT; 10).") var replayTimeout: Double?
+    @Option(help: "Seconds between checkpoint markers while views change (PRESENCE_CHECKPOINT_INTERVAL; 2).") var checkpointInterval: Double?
+    @Option(help: "Seconds a deleted view's tombstone is kept; more than the broker's autosave_interval (PRESENCE_TOMBSTONE_RETENTION; 900).") var tombstoneRetention: Double?
 
     func run() async throws {
         let logger = try connection.bootstrapLogging(label: "presence-bridge", defaultLevel: .info)
@@ -44,6 +46,8 @@ struct RunCommand: AsyncParsableCommand {
         configuration.rateLimit = try nonNegative(setting(rateLimit, "PRESENCE_RATE_LIMIT", default: configuration.rateLimit), "rate-limit")
         configuration.statsInterval = try positive(setting(statsInterval, "PRESENCE_STATS_INTERVAL", default: configuration.statsInterval), "stats-interval")
         configuration.replayTimeout = try positive(setting(replayTimeout, "PRESENCE_REPLAY_TIMEOUT", default: configuration.replayTimeout), "replay-timeout")
+        configuration.checkpointInterval = try positive(setting(checkpointInterval, "PRESENCE_CHECKPOINT_INTERVAL", default: configuration.checkpointInterval), "checkpoint-interval")
+        configuration.tombstoneRetention = try positive(setting(tombstoneRetention, "PRESENCE_TOMBSTONE_RETENTION", default: configuration.tombstoneRetention), "tombstone-retention")
 
         let service = PresenceBridgeService(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(

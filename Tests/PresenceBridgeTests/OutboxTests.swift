@@ -5,13 +5,18 @@ import Testing
 @Suite("The outbox coalesces views without ever repeating one")
 struct OutboxTests {
     private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-    private func hash(_ text: String) -> Int { ViewEncoder.hash(bytes(text)) }
+    private func digest(_ text: String) -> UInt64 { ViewDigest.of(bytes(text)) }
+
+    /// Queues a view by its text, as the writer does (payload and its digest).
+    private func view(_ outbox: Outbox, _ topic: String, _ text: String, replacing: UInt64) {
+        outbox.enqueueView(topic: topic, payload: bytes(text), digest: digest(text), replacing: replacing)
+    }
 
     private func drain(_ outbox: Outbox) async -> [String] {
         outbox.close()
         var payloads: [String] = []
         while let batch = await outbox.take() {
-            payloads += batch.map { String(decoding: $0.payload, as: UTF8.self) }
+            for case .message(let message) in batch { payloads.append(String(decoding: message.payload, as: UTF8.self)) }
         }
         return payloads
     }
@@ -19,27 +24,45 @@ struct OutboxTests {
     @Test("a view replaced before it went out is sent once, in its newest form")
     func newestWins() async {
         let outbox = Outbox()
-        outbox.enqueueView(topic: "t", payload: bytes("A"), replacing: hash("X"))
-        outbox.enqueueView(topic: "t", payload: bytes("B"), replacing: hash("A"))
+        view(outbox, "t", "A", replacing: digest("X"))
+        view(outbox, "t", "B", replacing: digest("A"))
         #expect(await drain(outbox) == ["B"])
     }
 
     @Test("changes that come back to what the viewer holds send nothing")
     func roundTripCancels() async {
         let outbox = Outbox()
-        outbox.enqueueView(topic: "t", payload: bytes("A"), replacing: hash("X"))
-        outbox.enqueueView(topic: "u", payload: bytes("U"), replacing: Outbox.noView)
-        outbox.enqueueView(topic: "t", payload: bytes("X"), replacing: hash("A"))
+        view(outbox, "t", "A", replacing: digest("X"))
+        view(outbox, "u", "U", replacing: ViewDigest.deleted)
+        view(outbox, "t", "X", replacing: digest("A"))
         #expect(await drain(outbox) == ["U"])
     }
 
     @Test("a deletion undone by the same view sends nothing; a later change goes out")
     func deleteThenRestore() async {
         let outbox = Outbox()
-        outbox.enqueueView(topic: "t", payload: [], replacing: hash("X"))
-        outbox.enqueueView(topic: "t", payload: bytes("X"), replacing: Outbox.noView)
-        outbox.enqueueView(topic: "t", payload: bytes("Y"), replacing: hash("X"))
+        view(outbox, "t", "", replacing: digest("X"))
+        view(outbox, "t", "X", replacing: ViewDigest.deleted)
+        view(outbox, "t", "Y", replacing: digest("X"))
         #expect(await drain(outbox) == ["Y"])
+    }
+
+    @Test("a new generation drops what is queued, and a checkpoint goes out only while its promise holds")
+    func generations() async {
+        let outbox = Outbox()
+        view(outbox, "t", "A", replacing: ViewDigest.deleted)
+        let generation = outbox.beginGeneration()
+        #expect(outbox.mayCheckpoint(generation: generation, connection: 0), "nothing has gone out yet")
+        outbox.noteSent(succeeded: true, connection: 0)
+        #expect(outbox.mayCheckpoint(generation: generation, connection: 0))
+        #expect(!outbox.mayCheckpoint(generation: generation, connection: 1), "another connection than the generation's")
+        #expect(!outbox.mayCheckpoint(generation: generation - 1, connection: 0), "an earlier generation")
+        outbox.noteSent(succeeded: false, connection: 0)
+        #expect(!outbox.mayCheckpoint(generation: generation, connection: 0), "a publish of the generation failed")
+        let next = outbox.beginGeneration()
+        #expect(outbox.mayCheckpoint(generation: next, connection: 1))
+        view(outbox, "u", "U", replacing: ViewDigest.deleted)
+        #expect(await drain(outbox) == ["U"])
     }
 
     @Test("other messages are never coalesced and keep their order")

@@ -205,7 +205,7 @@ struct PresenceSnapshotTests {
         var next = takeOver(from: h, after: 20_000)
         #expect(next.engine.view(of: "alice", for: "bob")?.status == .online)
         let output = try next.send(.deviceState("alice", "phone", DeviceState(status: .offline, session: "s1", platform: nil, isLost: true)), live: false)
-        #expect(output.durableChanges == [.lastSeen("alice", lastLive)])
+        #expect(output.lastSeenChanges == [.lastSeen("alice", lastLive)])
         #expect(next.engine.view(of: "alice", for: "bob")?.lastSeen == lastLive)
     }
 
@@ -230,7 +230,7 @@ struct PresenceSnapshotTests {
         try h.heartbeat("alice", "phone", session: "s1")
         var next = takeOver(from: h, after: 5_000)
         let output = try next.send(.deviceState("alice", "phone", DeviceState(status: .offline, session: "s1", platform: nil, isLost: true)), live: false)
-        #expect(output.durableChanges.isEmpty)
+        #expect(output.lastSeenChanges.isEmpty)
         #expect(next.engine.view(of: "alice", for: "bob")?.lastSeen == frozen)
     }
 

@@ -198,7 +198,8 @@ struct ChangesOnlyTests {
         #expect(try h.state("alice", "phone", .online, session: "s1", platform: "web").isEmpty)
         #expect(try h.heartbeat("alice", "phone", session: "s1").isEmpty)
         #expect(try h.activity("alice", "phone", nil).isEmpty)
-        #expect(try h.state("alice", "phone", .online, session: "s2", platform: "web").isEmpty)
+        #expect(try h.state("alice", "phone", .online, session: "s2", platform: "web").viewChanges.isEmpty,
+                "a new session shows nothing (it is only a durable fact)")
     }
 
     @Test("a change invisible to a viewer is not published to it")

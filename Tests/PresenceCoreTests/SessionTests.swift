@@ -68,7 +68,10 @@ struct OfflineGraceTests {
         try h.state("alice", "phone", .online, session: "s1")
         try h.state("alice", "phone", .offline, session: "s1", lost: true)
         h.advance(2_000)
-        #expect(try h.state("alice", "phone", .online, session: "s2").isEmpty)
+        let reconnect = try h.state("alice", "phone", .online, session: "s2")
+        #expect(reconnect.viewChanges.isEmpty)
+        #expect(reconnect.durableChanges == [.devicePresent("alice", DeviceSnapshot(device: "phone", status: .online, session: "s2", platform: nil))],
+                "the new session is a durable fact: after a crash the old connection's will stays stale")
         #expect(h.advance(10_000).isEmpty)
         #expect(h.view("bob", of: "alice")?.status == .online)
     }

@@ -161,3 +161,10 @@ struct SplitMix64 {
     mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
     mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
 }
+
+extension EngineOutput {
+    /// The last-seen facts alone (the device facts that come with them set aside).
+    var lastSeenChanges: [DurableChange] {
+        durableChanges.filter { if case .lastSeen = $0 { true } else { false } }
+    }
+}

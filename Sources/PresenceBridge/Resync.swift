@@ -1,0 +1,76 @@
+import PresenceCore
+
+/// A resynchronisation in progress, in the order the broker answers it.
+///
+/// 1. `.inputs`: one SUBSCRIBE to the inputs, the checkpoint and a sync topic of its own, then
+///    a marker on the sync topic. mosquitto queues a subscription's retained messages before it
+///    routes any later publish to the same client, so the marker arrives after the whole
+///    replay. If the broker's checkpoint is of this store's epoch and not beyond its latest
+///    batch, the views record is trusted and the resync ends here.
+/// 2. `.views` (otherwise: a wiped broker, a new or older store, another bridge's broker):
+///    the same again for the retained views, read back whole to learn what the broker holds.
+///
+/// The timeout is the fallback for brokers that do not keep that order: once no retained
+/// message has come for that long, the stage is taken as complete (it counts from the last
+/// one, so a long replay is never cut short). Driven by the writer with values: nothing here
+/// waits.
+struct Resync {
+    enum Stage { case inputs, views }
+
+    private(set) var stage = Stage.inputs
+    /// This stage's sync topic, with a last level new for every stage, so a late marker of an
+    /// earlier one is ignored.
+    private(set) var syncTopic: String
+    /// Every sync topic subscribed so far, to unsubscribe at the end.
+    private(set) var syncTopics: [String]
+    let startedAt: Timestamp
+    private let timeoutMilliseconds: Int64
+    /// When the latest retained message arrived (or the stage started).
+    private var lastReplayedAt: Timestamp
+    private let topics: TopicLayout
+    /// The broker's checkpoint, as replayed.
+    var checkpoint: Checkpoint?
+    /// Digests of the retained views the broker holds, by topic (stage `.views` only).
+    var retainedViews: [String: UInt64] = [:]
+    var markerSeen = false
+
+    init(topics: TopicLayout, startedAt: Timestamp, timeoutMilliseconds: Int64) {
+        self.topics = topics
+        syncTopic = Self.newSyncTopic(topics)
+        syncTopics = [syncTopic]
+        self.startedAt = startedAt
+        self.timeoutMilliseconds = timeoutMilliseconds
+        lastReplayedAt = startedAt
+    }
+
+    /// What to subscribe to for the current stage.
+    var filters: [String] {
+        switch stage {
+        case .inputs: [topics.inputFilter, topics.checkpointTopic, syncTopic]
+        case .views: [topics.viewFilter, syncTopic]
+        }
+    }
+
+    var deadline: Timestamp {
+        Timestamp(millisecondsSinceEpoch: lastReplayedAt.millisecondsSinceEpoch + timeoutMilliseconds)
+    }
+
+    func isStageComplete(at now: Timestamp) -> Bool { markerSeen || now >= deadline }
+
+    /// Notes that a retained message arrived: the replay is still going.
+    mutating func noteReplayed(at now: Timestamp) { lastReplayedAt = now }
+
+    /// Moves on to reading the retained views back.
+    mutating func beginViews(at now: Timestamp) {
+        stage = .views
+        syncTopic = Self.newSyncTopic(topics)
+        syncTopics.append(syncTopic)
+        markerSeen = false
+        lastReplayedAt = now
+    }
+
+    private static func newSyncTopic(_ topics: TopicLayout) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return topics.syncTopic(String(generator.next(), radix: 36))
+    }
+}

@@ -1,0 +1,120 @@
+import CSQLite
+import PresenceCore
+
+/// One row of the views record: what the broker was last asked to hold at `out/{viewer}/{target}`
+/// (users by their stored numbers) and the batch that asked it.
+struct ViewRecord: Equatable, Sendable {
+    var viewer: Int32
+    var target: Int32
+    /// `ViewDigest` of the payload; `ViewDigest.deleted` (0) for a deleted view (a tombstone).
+    var digest: UInt64
+    /// The batch that last changed the row.
+    var sequence: Int64
+}
+
+/// The record of published views: which views the broker holds, by digest, so that a restart
+/// reads the broker's retained inputs and its checkpoint instead of every retained view.
+extension PresenceStore {
+    /// Writes a batch in one transaction: its durable facts, the user ids first numbered in it
+    /// (`ids`, numbered from `storedIDs` on), and its view rows stamped with `sequence` (the
+    /// store's sequence then becomes `sequence`). All or nothing: on failure nothing is written
+    /// and the store's counters stay as they were.
+    func writeBatch(_ changes: [DurableChange], ids: ArraySlice<UserID>, views: [ViewRecord], sequence: Int64?) throws(StoreError) {
+        guard !changes.isEmpty || !ids.isEmpty || !views.isEmpty else { return }
+        try transaction { () throws(StoreError) in
+            for change in changes { try write(change) }
+            try recordIDs(ids)
+            for view in views { try recordView(view) }
+            if let sequence { try setMeta("sequence", sequence) }
+        }
+        storedIDs += ids.count
+        if let sequence { self.sequence = sequence }
+    }
+
+    /// Replaces the whole views record (after a full read-back of the broker's views, which is
+    /// then what the broker holds): `body` records every view with `recordView`, in one
+    /// transaction with the new ids and the new sequence.
+    func rewriteViews(ids: ArraySlice<UserID>, sequence: Int64, _ body: () throws(StoreError) -> Void) throws(StoreError) {
+        try transaction { () throws(StoreError) in
+            try recordIDs(ids)
+            try execute("DELETE FROM views")
+            try body()
+            try setMeta("sequence", sequence)
+        }
+        storedIDs += ids.count
+        self.sequence = sequence
+    }
+
+    /// One row of the views record, inside `writeBatch` or `rewriteViews`.
+    func recordView(_ view: ViewRecord) throws(StoreError) {
+        let statement = try prepare("INSERT OR REPLACE INTO views(viewer, target, digest, sequence) VALUES(?1, ?2, ?3, ?4)")
+        sqlite3_bind_int64(statement, 1, Int64(view.viewer))
+        sqlite3_bind_int64(statement, 2, Int64(view.target))
+        sqlite3_bind_int64(statement, 3, Int64(bitPattern: view.digest))
+        sqlite3_bind_int64(statement, 4, view.sequence)
+        try run(statement)
+    }
+
+    private func recordIDs(_ ids: ArraySlice<UserID>) throws(StoreError) {
+        guard !ids.isEmpty else { return }
+        let statement = try prepare("INSERT INTO ids(id, user) VALUES(?1, ?2)")
+        var number = Int64(storedIDs)
+        for id in ids {
+            sqlite3_bind_int64(statement, 1, number)
+            bind(statement, 2, id.rawValue)
+            try run(statement)
+            number += 1
+        }
+    }
+
+    /// Every row, sorted by viewer then target (the table's key order: no sort), read one at a
+    /// time with `next`. Finish with it before the next write to the store.
+    func viewRecords() throws(StoreError) -> ViewRecordCursor {
+        ViewRecordCursor(store: self, statement: try prepare("SELECT viewer, target, digest, sequence FROM views ORDER BY viewer, target"))
+    }
+
+    /// Forgets the tombstones of batches up to `sequence`: the broker has saved a state in which
+    /// those views are gone. Returns how many were forgotten.
+    @discardableResult
+    func pruneTombstones(through sequence: Int64) throws(StoreError) -> Int {
+        let statement = try prepare("DELETE FROM views WHERE digest = 0 AND sequence <= ?1")
+        sqlite3_bind_int64(statement, 1, sequence)
+        try run(statement)
+        return Int(sqlite3_changes(database))
+    }
+
+    /// Rows in the views record (tombstones included).
+    func viewRecordCount() throws(StoreError) -> Int {
+        Int(try scalar("SELECT count(*) FROM views") ?? 0)
+    }
+}
+
+/// Reads the views record in key order, one row at a time (see `PresenceStore.viewRecords`).
+final class ViewRecordCursor {
+    private let store: PresenceStore
+    private let statement: OpaquePointer
+    private var done = false
+
+    fileprivate init(store: PresenceStore, statement: OpaquePointer) {
+        self.store = store
+        self.statement = statement
+    }
+
+    deinit { sqlite3_reset(statement) }
+
+    /// The next row; nil after the last.
+    func next() throws(StoreError) -> ViewRecord? {
+        guard !done else { return nil }
+        let step = sqlite3_step(statement)
+        if step == SQLITE_DONE {
+            done = true
+            return nil
+        }
+        guard step == SQLITE_ROW else { throw store.lastError("reading the views record") }
+        return ViewRecord(
+            viewer: Int32(truncatingIfNeeded: sqlite3_column_int64(statement, 0)),
+            target: Int32(truncatingIfNeeded: sqlite3_column_int64(statement, 1)),
+            digest: UInt64(bitPattern: sqlite3_column_int64(statement, 2)),
+            sequence: sqlite3_column_int64(statement, 3))
+    }
+}
