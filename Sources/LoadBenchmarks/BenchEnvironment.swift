@@ -73,7 +73,9 @@ final class BenchEnvironment {
         do {
             let publisher = MQTTClient(configuration: try configuration(broker, benchPassword, "bench-publisher"), logger: logger)
             let subscriber = MQTTClient(configuration: try configuration(broker, benchPassword, "bench-subscriber"), logger: logger)
-            let watcherClient = MQTTClient(configuration: try configuration(broker, benchPassword, "bench-watcher"), logger: logger)
+            var watcherConfiguration = try configuration(broker, benchPassword, "bench-watcher")
+            watcherConfiguration.reconnect.enabled = true  // it outlives a broker restart
+            let watcherClient = MQTTClient(configuration: watcherConfiguration, logger: logger)
             try await publisher.connect()
             try await subscriber.connect()
             try await watcherClient.connect()
@@ -93,7 +95,8 @@ final class BenchEnvironment {
         }
     }
 
-    /// A bench-user client configuration (no automatic reconnection: a drop is a failed run).
+    /// A bench-user client configuration (no automatic reconnection: a drop is a failed run;
+    /// only the watcher reconnects, to see the bridge come back after a broker restart).
     static func configuration(_ broker: LocalBroker, _ password: String, _ clientID: String) throws -> MQTTConfiguration {
         var configuration = try MQTTConfiguration(url: broker.url, clientID: clientID)
         configuration.username = "bench"
@@ -123,6 +126,13 @@ final class BenchEnvironment {
                                                passwordFile: bridgePasswordFile, dataDirectory: folder + "/bridge-data")
         self.bridge = bridge
         return bridge
+    }
+
+    /// Kills the running bridge with SIGKILL (kill -9): no goodbye, no last checkpoint.
+    func killBridge() async {
+        guard let bridge else { return }
+        await bridge.process.kill()
+        self.bridge = nil
     }
 
     /// Stops the running bridge cleanly; returns its peak RSS (KiB) and CPU seconds as last seen.

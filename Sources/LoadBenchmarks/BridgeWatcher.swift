@@ -33,7 +33,8 @@ final class BridgeWatcher: Sendable {
     private func receive(_ message: MQTTMessage) {
         let now = BenchClock.now()
         if message.topic == "presence/v1/bridge/status" {
-            let online = String(decoding: message.payload, as: UTF8.self).contains("\"status\":\"online\"")
+            // A retained copy (at subscribing, or again after the watcher reconnects) is old news.
+            let online = !message.retain && String(decoding: message.payload, as: UTF8.self).contains("\"status\":\"online\"")
             if online { state.withLock { $0.onlineCount += 1; $0.lastOnlineAt = now } }
         } else if message.topic == "presence/v1/bridge/stats" {
             state.withLock { $0.stats = message.payload }
