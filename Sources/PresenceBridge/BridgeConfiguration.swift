@@ -33,6 +33,9 @@ public struct BridgeConfiguration: Sendable {
     /// broker. Must exceed the broker's `autosave_interval` (60 s as shipped) by a margin: a
     /// broker that crashes comes back with its last save, which may still hold that view.
     public var tombstoneRetention = 900.0
+    /// About how many views a resync decides at a time before it lets the outbox drain: the
+    /// bound on the memory a resync needs for views, whatever the number of users.
+    public var resyncSlice = 20_000
     /// How finely timers (liveness, grace, activity leases) are resolved.
     public var timerResolution = 0.02
     public var version = "0.1.0"

@@ -1,24 +1,26 @@
 import PresenceCore
 
-/// The end of a resync: deciding which views the broker lacks, from the views record (fenced by
-/// the broker's checkpoint) or from the retained views read back.
+/// The end of a resync, one slice of viewers at a time (see `CatchUp`): deciding which views the
+/// broker lacks, from the views record (fenced by the broker's checkpoint) or from the retained
+/// views read back.
 extension BridgeWriter {
-    /// Walks the views that should exist (in index order) beside the views record (in the same
-    /// order) and decides, without asking the broker:
-    /// - a view whose row changed in a batch after `trusted` (the broker may have lost it: a
-    ///   crash of the bridge before the checkpoint, or of the broker before its autosave) is
-    ///   published again, a tombstone after `trusted` deleted again;
+    /// Walks the views that should exist for `viewers` (in index order) beside the views
+    /// record's rows for them (in the same order) and decides, without asking the broker:
+    /// - a view whose row changed in a batch after `trusted` and up to `staleThrough` (the broker
+    ///   may have lost it: a crash of the bridge before the checkpoint, or of the broker before
+    ///   its autosave) is published again, such a tombstone deleted again;
     /// - a view whose digest differs from its row (its target or the viewer's lists changed
     ///   while the bridge was away) is published; a row with no view now is deleted;
     /// - everything else is on the broker already, and is trusted.
-    /// Returns how many views it decided; they go out with the next flush.
-    func reconcileWithRecord(trustingThrough trusted: Int64) throws(StoreError) -> Int {
-        let cursor = try store.viewRecords()
+    /// The views decided go out with the next flush; returns how many.
+    func reconcileWithRecord(_ viewers: Range<Int32>, trusted: Int64, staleThrough: Int64,
+                             digests: inout ViewDigestCache) throws(StoreError) -> Int {
+        let cursor = try store.viewRecords(of: viewers)
         var row = try cursor.next()
         var failure: StoreError?
-        var digests = ViewDigestCache(users: engine.userCount)
         let before = decided.count
         let users = Int32(truncatingIfNeeded: engine.userCount)
+        func isStale(_ record: ViewRecord) -> Bool { record.sequence > trusted && record.sequence <= staleThrough }
 
         func advance() {
             do throws(StoreError) { row = try cursor.next() } catch {
@@ -29,12 +31,12 @@ extension BridgeWriter {
         /// A row whose view should not exist now.
         func settleOrphan(_ record: ViewRecord) {
             guard record.viewer < users, record.target < users,
-                  record.digest != ViewDigest.deleted || record.sequence > trusted else { return }
+                  record.digest != ViewDigest.deleted || isStale(record) else { return }
             decided.append(DecidedView(viewer: record.viewer, target: record.target, payload: [],
                                        digest: ViewDigest.deleted, replacing: record.digest))
         }
 
-        engine.forEachIndexedView { viewer, target, view in
+        engine.forEachIndexedView(viewers: viewers) { viewer, target, view in
             while let record = row, (record.viewer, record.target) < (viewer, target) {
                 settleOrphan(record)
                 advance()
@@ -44,7 +46,7 @@ extension BridgeWriter {
             var stale = true
             if let record = row, record.viewer == viewer, record.target == target {
                 held = record.digest
-                stale = record.sequence > trusted
+                stale = isStale(record)
                 advance()
             }
             if held != digest || stale {
@@ -60,24 +62,20 @@ extension BridgeWriter {
         return decided.count - before
     }
 
-    /// Compares the views that should exist with the retained views read back from the broker
-    /// (by topic and digest), queues what differs and deletes what should not be there, and
-    /// rewrites the views record to match, in one transaction. Returns how many views it queued.
-    func reconcileWithRetainedViews(_ retainedViews: [String: UInt64]) -> Int {
-        let topics = configuration.topics
-        var retained = retainedViews
-        var digests = ViewDigestCache(users: engine.userCount)
+    /// Compares the views that should exist for `viewers` with the retained views read back
+    /// from the broker, queues what differs, and rewrites the views record's rows of these
+    /// viewers to match, in one transaction. The last slice also deletes every retained view
+    /// that should not exist. Returns how many views it queued.
+    func reconcileWithRetainedViews(_ viewers: Range<Int32>, last: Bool, catchUp: inout CatchUp) -> Int {
         var repairs: [DecidedView] = []
-        var strays: [(topic: String, digest: UInt64)] = []
         let sequence = store.sequence + 1
         do {
-            try store.rewriteViews(ids: newIDs(), sequence: sequence) { () throws(StoreError) in
+            try store.rewriteViews(of: viewers, ids: newIDs(), sequence: sequence) { () throws(StoreError) in
                 var failure: StoreError?
-                engine.forEachIndexedView { viewer, target, view in
+                engine.forEachIndexedView(viewers: viewers) { viewer, target, view in
                     guard failure == nil else { return }
-                    let digest = digests.digest(of: view, target: target)
-                    let topic = topics.viewTopic(viewer: engine.userID(at: viewer), target: engine.userID(at: target))
-                    let held = retained.removeValue(forKey: topic) ?? ViewDigest.deleted
+                    let digest = catchUp.digests.digest(of: view, target: target)
+                    let held = catchUp.retained.removeValue(forKey: ViewPair.key(viewer, target)) ?? ViewDigest.deleted
                     if held != digest {
                         repairs.append(DecidedView(viewer: viewer, target: target, payload: ViewEncoder.encode(view),
                                                    digest: digest, replacing: held))
@@ -87,28 +85,29 @@ extension BridgeWriter {
                     } catch { failure = error }
                 }
                 if let failure { throw failure }
-                for (topic, held) in retained.sorted(by: { $0.key < $1.key }) {
-                    if let pair = topics.viewPair(topic), let viewer = UserID(pair.viewer).flatMap(engine.userIndex(of:)),
-                       let target = UserID(pair.target).flatMap(engine.userIndex(of:)) {
-                        repairs.append(DecidedView(viewer: viewer, target: target, payload: [], digest: ViewDigest.deleted, replacing: held))
-                        try store.recordView(ViewRecord(viewer: viewer, target: target, digest: ViewDigest.deleted, sequence: sequence))
-                    } else {
-                        strays.append((topic, held))  // ids this engine never numbered: nothing to record
-                    }
+                guard last else { return }
+                for (key, held) in catchUp.retained.sorted(by: { $0.key < $1.key }) where held != ViewDigest.deleted {
+                    let viewer = ViewPair.viewer(key)
+                    let target = ViewPair.target(key)
+                    repairs.append(DecidedView(viewer: viewer, target: target, payload: [], digest: ViewDigest.deleted, replacing: held))
+                    try store.recordView(ViewRecord(viewer: viewer, target: target, digest: ViewDigest.deleted, sequence: sequence))
                 }
             }
         } catch {
             // The views still go out (the broker must end up right); the record keeps its older
-            // sequence, so the next resync republishes rather than trusts.
+            // sequence, so a later resync republishes rather than trusts.
             statistics.storeFailures += 1
             logger.error("cannot rewrite the views record", metadata: ["error": "\(error)"])
         }
-        for (topic, held) in strays {
-            outbox.enqueueView(topic: topic, payload: [], digest: ViewDigest.deleted, replacing: held)
+        for view in repairs { enqueue(view) }
+        guard last else { return repairs.count }
+        catchUp.retained = [:]
+        for (topic, held) in catchUp.strays.sorted(by: { $0.key < $1.key }) {
+            outbox.enqueueView(topic: topic, payload: [], digest: ViewDigest.deleted, replacing: held)  // ids never numbered: nothing to record
             statistics.viewsDeleted += 1
         }
-        for view in repairs { enqueue(view) }
-        return repairs.count + strays.count
+        defer { catchUp.strays = [:] }
+        return repairs.count + catchUp.strays.count
     }
 }
 

@@ -33,6 +33,8 @@ final class BridgeWriter {
     /// The resync in progress, while `phase` is `.resyncing`. A property of its own, so that
     /// recording a retained view mutates it in place (inside the enum it was copied per message).
     private var resync: Resync?
+    /// The end of the resync, while `phase` is `.live` and the bridge not yet ready.
+    var catchUp: CatchUp?
     var statistics = BridgeStatistics()
     private var nextStatsAt: Timestamp
     private var hasBeenLive = false
@@ -64,8 +66,9 @@ final class BridgeWriter {
         nextCheckpointAt = startedAt
     }
 
+    /// Ready: live, and every view the last resync decided handed to the outbox.
     var isLive: Bool {
-        if case .live = phase { return true }
+        if case .live = phase, catchUp == nil { return true }
         return false
     }
 
@@ -87,6 +90,7 @@ final class BridgeWriter {
                 flush()
                 phase = .disconnected
                 resync = nil
+                catchUp = nil
             case .tick:
                 tick(at: .now())
             case .shutdown:
@@ -95,6 +99,7 @@ final class BridgeWriter {
         }
         flush()
         advanceResync(at: .now())
+        advanceCatchUp(at: .now())
         schedule.set(wakeTime())
         return keepRunning
     }
@@ -146,49 +151,110 @@ final class BridgeWriter {
         switch resync.stage {
         case .inputs:
             if let checkpoint = resync.checkpoint, checkpoint.epoch == store.epoch, checkpoint.sequence <= store.sequence {
-                do {
-                    let repaired = try reconcileWithRecord(trustingThrough: checkpoint.sequence)
-                    statistics.resyncsFromCheckpoint += 1
-                    finishResync(resync, repaired: repaired, path: "checkpoint \(checkpoint.sequence) of \(store.sequence)", at: now)
-                    return
-                } catch {
-                    statistics.storeFailures += 1
-                    logger.error("cannot read the views record; reading the broker's views back", metadata: ["error": "\(error)"])
-                    decided.removeAll(keepingCapacity: true)
-                }
+                statistics.resyncsFromCheckpoint += 1
+                logger.info("replay complete; reconciling from the views record", metadata: [
+                    "checkpoint": "\(checkpoint.sequence)", "record": "\(store.sequence)",
+                ])
+                beginCatchUp(CatchUp(source: .record(trusted: checkpoint.sequence, staleThrough: store.sequence),
+                                     startedAt: resync.startedAt, users: engine.userCount), resync)
+                return
             }
             logger.info("no usable checkpoint; reading the broker's retained views back", metadata: [
                 "checkpoint": "\(resync.checkpoint.map { "\($0.sequence) of epoch \(String($0.epoch, radix: 16))" } ?? "none")",
-                "store": "\(store.sequence) of epoch \(String(store.epoch, radix: 16))",
+                "record": "\(store.sequence) of epoch \(String(store.epoch, radix: 16))",
             ])
             resync.beginViews(at: now)
             self.resync = resync
             requestReplay(resync)
         case .views:
             flush()  // the last-seen times adopted from the self views, before any view shows them
-            let repaired = reconcileWithRetainedViews(resync.retainedViews)
             statistics.resyncsReadBack += 1
-            finishResync(resync, repaired: repaired, path: "read-back of \(resync.retainedViews.count) views", at: now)
+            logger.info("replay complete; reconciling with the retained views", metadata: [
+                "retained-views": "\(resync.retainedViews.count + resync.strayViews.count)",
+            ])
+            let retained = resync.retainedViews
+            let strays = resync.strayViews
+            resync.retainedViews = [:]
+            resync.strayViews = [:]
+            self.resync = nil  // the catch-up holds the only copy of the dictionaries
+            beginCatchUp(CatchUp(source: .readBack, startedAt: resync.startedAt, retained: retained, strays: strays,
+                                 users: engine.userCount), resync)
         }
     }
 
-    /// Queues the resync's views, then `bridge/status` online: the bridge is live.
-    private func finishResync(_ resync: Resync, repaired: Int, path: String, at now: Timestamp) {
+    /// The replay is in: inputs' views flow again, and the reconciliation runs slice by slice.
+    private func beginCatchUp(_ catchUp: CatchUp, _ resync: Resync) {
         var filters = [configuration.topics.checkpointTopic] + resync.syncTopics
         if case .views = resync.stage { filters.append(configuration.topics.viewFilter) }
         outbox.enqueue(.unsubscribe(filters))
-        phase = .live
         self.resync = nil
+        self.catchUp = catchUp
+        phase = .live
+        advanceCatchUp(at: .now())
+    }
+
+    /// Reconciles the next slices of viewers while the outbox has room; the outbox wakes the
+    /// writer when it drains. After the last slice the bridge is ready.
+    private func advanceCatchUp(at now: Timestamp) {
+        let slice = max(configuration.resyncSlice, 1)
+        while var catchUp = self.catchUp, outbox.wakeWhenDrained(below: slice / 2) {
+            self.catchUp = nil  // mutate the only copy
+            let start = catchUp.nextViewer
+            let users = Int32(truncatingIfNeeded: engine.userCount)
+            var end = start
+            var views = 0
+            while end < users, views < slice {
+                views += engine.heldViewEstimate(of: end)
+                end += 1
+            }
+            let last = end >= users
+            let viewers = start..<(last ? Int32.max : end)
+            switch catchUp.source {
+            case .record(let trusted, let staleThrough):
+                do {
+                    catchUp.repaired += try reconcileWithRecord(viewers, trusted: trusted, staleThrough: staleThrough,
+                                                                digests: &catchUp.digests)
+                } catch {
+                    statistics.storeFailures += 1
+                    logger.error("cannot read the views record; reading the broker's views back", metadata: ["error": "\(error)"])
+                    decided.removeAll(keepingCapacity: true)
+                    beginReadBack(at: now)
+                    return
+                }
+                catchUp.nextViewer = end
+                self.catchUp = catchUp
+                flush()
+            case .readBack:
+                catchUp.repaired += reconcileWithRetainedViews(viewers, last: last, catchUp: &catchUp)
+                catchUp.nextViewer = end
+                self.catchUp = catchUp
+            }
+            if last { finishResync(catchUp, at: now) }
+        }
+    }
+
+    /// The views record failed while catching up: trust nothing, read every view back.
+    private func beginReadBack(at now: Timestamp) {
+        catchUp = nil
+        outbox.beginGeneration()
+        var resync = Resync(topics: configuration.topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
+        resync.beginViews(at: now)
+        self.resync = resync
+        phase = .resyncing
+        requestReplay(resync)
+    }
+
+    /// Every view the resync decided is in the outbox: `bridge/status` online, ready.
+    private func finishResync(_ catchUp: CatchUp, at now: Timestamp) {
+        self.catchUp = nil
         hasBeenLive = true
-        flush()
-        statistics.viewsRepaired += repaired
-        statistics.lastResyncMilliseconds = now.millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch
+        statistics.viewsRepaired += catchUp.repaired
+        statistics.lastResyncMilliseconds = now.millisecondsSinceEpoch - catchUp.startedAt.millisecondsSinceEpoch
         outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
                                    qos: .atLeastOnce, retain: true))
         queueCheckpoint(at: now, force: true)
         logger.info("live", metadata: [
-            "from": "\(path)", "views-repaired": "\(repaired)",
-            "milliseconds": "\(statistics.lastResyncMilliseconds)",
+            "views-repaired": "\(catchUp.repaired)", "milliseconds": "\(statistics.lastResyncMilliseconds)",
         ])
         publishStatistics(at: now)
     }
@@ -240,7 +306,12 @@ final class BridgeWriter {
     /// last seen, so that a bridge that lost its store never erases one viewers have seen.
     private func noteRetainedView(_ message: MQTTMessage, viewer: Substring, target: Substring) {
         guard !message.payload.isEmpty else { return }
-        resync?.retainedViews[message.topic] = ViewDigest.of(message.payload)
+        let digest = ViewDigest.of(message.payload)
+        if let viewerIndex = UserID(viewer).flatMap(engine.userIndex(of:)), let targetIndex = UserID(target).flatMap(engine.userIndex(of:)) {
+            resync?.retainedViews[ViewPair.key(viewerIndex, targetIndex)] = digest
+        } else {
+            resync?.strayViews[message.topic] = digest
+        }
         guard viewer == target, let user = UserID(viewer),
               case .object(let members)? = try? JSONValue.parse(message.payload),
               case .string(let text)? = members["lastSeen"], let lastSeen = Timestamp(iso8601: text) else { return }
@@ -274,14 +345,26 @@ final class BridgeWriter {
             case .publish(let viewer, let target, let view, let previous):
                 guard let viewerIndex = engine.userIndex(of: viewer), let targetIndex = engine.userIndex(of: target) else { continue }
                 let payload = encoder.encode(view)
-                decided.append(DecidedView(viewer: viewerIndex, target: targetIndex, payload: payload, digest: encoder.digest(view),
-                                           replacing: previous.map { previousEncoder.digest($0) } ?? ViewDigest.deleted))
+                decide(DecidedView(viewer: viewerIndex, target: targetIndex, payload: payload, digest: encoder.digest(view),
+                                   replacing: previous.map { previousEncoder.digest($0) } ?? ViewDigest.deleted))
             case .delete(let viewer, let target, let previous):
                 guard let viewerIndex = engine.userIndex(of: viewer), let targetIndex = engine.userIndex(of: target) else { continue }
-                decided.append(DecidedView(viewer: viewerIndex, target: targetIndex, payload: [], digest: ViewDigest.deleted,
-                                           replacing: previousEncoder.digest(previous)))
+                decide(DecidedView(viewer: viewerIndex, target: targetIndex, payload: [], digest: ViewDigest.deleted,
+                                   replacing: previousEncoder.digest(previous)))
             }
         }
+    }
+
+    /// Takes a view an input decided. While catching up, a view of a viewer not reconciled yet
+    /// replaces something unknown (never dropped as a return to what it was), and is noted as
+    /// what the broker will hold.
+    private func decide(_ view: DecidedView) {
+        var view = view
+        if catchUp?.isPending(viewer: view.viewer) == true {
+            view.replacing = ViewDigest.unknown
+            catchUp?.notePublished(viewer: view.viewer, target: view.target, digest: view.digest)
+        }
+        decided.append(view)
     }
 
     // MARK: - Timers
@@ -340,7 +423,9 @@ final class BridgeWriter {
     /// the tombstones that a checkpoint sent long enough ago covers.
     private func queueCheckpoint(at now: Timestamp, force: Bool) {
         nextCheckpointAt = now.adding(seconds: configuration.checkpointInterval)
-        guard case .live = phase else { return }
+        // Not while catching up: the record's rows not reconciled yet may be stale, and a later
+        // checkpoint on the broker would make a restart trust them.
+        guard isLive else { return }
         let sent = outbox.checkpointSent
         if sent > (checkpointsSent.last?.sequence ?? 0) { checkpointsSent.append((now, sent)) }
         pruneTombstones(at: now)

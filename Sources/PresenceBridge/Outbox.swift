@@ -23,6 +23,10 @@ enum OutboxItem: Sendable {
 /// in order. The engine never waits for the broker; the publisher waits for in-flight slots of
 /// the MQTT client instead.
 ///
+/// Pacing: `unsent` counts the items queued or taken by the publisher and not yet handed to
+/// the connection; a resync that publishes in slices asks to be woken (`wakeWhenDrained`) once
+/// that falls below a mark, so the outbox never holds more than about one slice.
+///
 /// Generations: each resync starts one (`beginGeneration`), which drops what is still queued
 /// (the resync decides anew what the broker lacks). A checkpoint is a promise that the broker
 /// holds every view before it, so it goes out only while its generation is current, no publish
@@ -47,9 +51,14 @@ final class Outbox: Sendable {
         var generationConnection: Int?
         /// The sequence of the latest checkpoint handed to the connection.
         var checkpointSent: Int64 = 0
+        /// Items queued (cancelled views aside) plus those taken and not yet reported sent.
+        var unsent = 0
+        /// Wake the writer once `unsent` is at most this.
+        var drainMark: Int?
 
         mutating func takeItems() -> [OutboxItem] {
             let taken = items.compactMap { $0 }
+            unsent -= items.count - taken.count
             items.removeAll(keepingCapacity: true)
             pendingViews.removeAll(keepingCapacity: true)
             return taken
@@ -57,6 +66,12 @@ final class Outbox: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Called (outside the lock) when `unsent` falls to the mark a `wakeWhenDrained` asked for.
+    private let drained: @Sendable () -> Void
+
+    init(whenDrained drained: @escaping @Sendable () -> Void = {}) {
+        self.drained = drained
+    }
 
     /// Queues a retained QoS 1 view (an empty payload deletes it) that replaces the view whose
     /// payload has the digest `replacing` (`ViewDigest.deleted` when the viewer held none).
@@ -65,11 +80,14 @@ final class Outbox: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<[OutboxItem]?, Never>? in
             if let pending = state.pendingViews[topic] {
                 state.coalesced += 1
-                state.items[pending.position] = digest == pending.baseline ? nil : .message(message)
+                let cancelled = digest == pending.baseline
+                if cancelled != (state.items[pending.position] == nil) { state.unsent += cancelled ? -1 : 1 }
+                state.items[pending.position] = cancelled ? nil : .message(message)
                 return nil
             }
             state.pendingViews[topic] = PendingView(position: state.items.count, baseline: replacing)
             state.items.append(.message(message))
+            state.unsent += 1
             return Self.handOff(&state)
         }
         waiter?.resume(returning: takeAll())
@@ -82,6 +100,7 @@ final class Outbox: Sendable {
     func enqueue(_ item: OutboxItem) {
         let waiter = state.withLock { state -> CheckedContinuation<[OutboxItem]?, Never>? in
             state.items.append(item)
+            state.unsent += 1
             return Self.handOff(&state)
         }
         waiter?.resume(returning: takeAll())
@@ -91,14 +110,43 @@ final class Outbox: Sendable {
     @discardableResult
     func beginGeneration() -> Int {
         state.withLock { state in
+            state.unsent -= state.items.lazy.filter { $0 != nil }.count
             state.items.removeAll(keepingCapacity: true)
             state.pendingViews.removeAll(keepingCapacity: true)
+            state.drainMark = nil
             state.generation += 1
             state.generationFailed = false
             state.generationConnection = nil
             return state.generation
         }
     }
+
+    /// The publisher's report: `count` more taken items were handed to the connection (or failed).
+    func noteHandled(_ count: Int) {
+        let wake = state.withLock { state -> Bool in
+            state.unsent -= count
+            guard let mark = state.drainMark, state.unsent <= mark else { return false }
+            state.drainMark = nil
+            return true
+        }
+        if wake { drained() }
+    }
+
+    /// True when at most `mark` items are unsent now; otherwise false, and the outbox calls its
+    /// `whenDrained` once they are.
+    func wakeWhenDrained(below mark: Int) -> Bool {
+        state.withLock { state in
+            if state.unsent <= mark {
+                state.drainMark = nil
+                return true
+            }
+            state.drainMark = mark
+            return false
+        }
+    }
+
+    /// Items not yet handed to the connection.
+    var unsent: Int { state.withLock { $0.unsent } }
 
     /// The generation new items belong to.
     var generation: Int { state.withLock { $0.generation } }

@@ -46,7 +46,7 @@ public final class PresenceBridgeService: Service, Sendable {
         let client = MQTTClient(configuration: try configuration.mqtt(), logger: logger)
         guard try await connect(client) else { return }
 
-        let outbox = Outbox()
+        let outbox = Outbox(whenDrained: { [inbox] in inbox.post(.tick) })
         let schedule = WakeSchedule()
         let startedAt = Timestamp.now()
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
@@ -128,7 +128,14 @@ public final class PresenceBridgeService: Service, Sendable {
         }
         while let batch = await outbox.take() {
             var connection = client.statistics.reconnects
+            var handled = 0
+            defer { outbox.noteHandled(handled) }
             for item in batch {
+                handled += 1
+                if handled == 256 {
+                    outbox.noteHandled(handled)
+                    handled = 0
+                }
                 do throws(MQTTError) {
                     switch item {
                     case .message(let message):

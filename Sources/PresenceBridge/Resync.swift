@@ -30,8 +30,10 @@ struct Resync {
     private let topics: TopicLayout
     /// The broker's checkpoint, as replayed.
     var checkpoint: Checkpoint?
-    /// Digests of the retained views the broker holds, by topic (stage `.views` only).
-    var retainedViews: [String: UInt64] = [:]
+    /// Digests of the retained views the broker holds (stage `.views` only), by user index pair
+    /// (`ViewPair`), and by topic for those naming users the engine does not know.
+    var retainedViews: [UInt64: UInt64] = [:]
+    var strayViews: [String: UInt64] = [:]
     var markerSeen = false
 
     init(topics: TopicLayout, startedAt: Timestamp, timeoutMilliseconds: Int64) {
@@ -73,4 +75,14 @@ struct Resync {
         var generator = SystemRandomNumberGenerator()
         return topics.syncTopic(String(generator.next(), radix: 36))
     }
+}
+
+/// A (viewer, target) pair of user indices in one integer, as a compact dictionary key.
+enum ViewPair {
+    static func key(_ viewer: Int32, _ target: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: viewer)) << 32 | UInt64(UInt32(bitPattern: target))
+    }
+
+    static func viewer(_ key: UInt64) -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: key >> 32)) }
+    static func target(_ key: UInt64) -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: key)) }
 }

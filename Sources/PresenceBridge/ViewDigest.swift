@@ -7,6 +7,8 @@
 enum ViewDigest {
     /// The digest of "no view" (an empty retained payload: deleted or never published).
     static let deleted: UInt64 = 0
+    /// "Not known": what a viewer holds before its views were reconciled. No payload has it.
+    static let unknown: UInt64 = .max
 
     static func of(_ payload: [UInt8]) -> UInt64 {
         guard !payload.isEmpty else { return deleted }
@@ -17,6 +19,6 @@ enum ViewDigest {
                 hash = hash &* 0x0000_0100_0000_01b3
             }
         }
-        return hash == deleted ? 1 : hash
+        return hash == deleted || hash == unknown ? 1 : hash
     }
 }

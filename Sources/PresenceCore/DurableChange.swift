@@ -20,4 +20,8 @@ public enum DurableChange: Sendable, Equatable {
     case devicePresent(UserID, DeviceSnapshot)
     /// A present device went offline (after any grace): no longer present.
     case deviceAbsent(UserID, DeviceID)
+    /// The user's latest live message as of a live state change (heartbeats are not written):
+    /// after a crash, the best known time the user was seen alive, for the last seen of a
+    /// device whose will came while the bridge was down.
+    case seenLive(UserID, Timestamp)
 }

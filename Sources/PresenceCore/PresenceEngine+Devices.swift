@@ -82,6 +82,7 @@ extension PresenceEngine {
         ensureLivenessTimer(user: target, device: slot)
         if !wasPresent || before.status != state.status || before.session != state.session || before.platform != state.platform {
             output.durableChanges.append(.devicePresent(user, users[index].devices[slot].snapshot))
+            if live { output.durableChanges.append(.seenLive(user, Timestamp(millisecondsSinceEpoch: now))) }
         }
         finishTargetChange(of: target, from: old, live: live, into: &output)
         return output
@@ -188,6 +189,7 @@ extension PresenceEngine {
         users[index].devices[slot].resumeStatus = nil
         output.durableChanges.append(.deviceFound(users[index].id, users[index].devices[slot].id))
         output.durableChanges.append(.devicePresent(users[index].id, users[index].devices[slot].snapshot))
+        output.durableChanges.append(.seenLive(users[index].id, Timestamp(millisecondsSinceEpoch: now)))
         markAlive(user: index, device: slot, now: now)
         ensureLivenessTimer(user: target, device: slot)
         more(&self)

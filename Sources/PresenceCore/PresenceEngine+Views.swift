@@ -150,8 +150,16 @@ extension PresenceEngine {
 
     /// ``forEachView(_:)`` with the users' indices (see ``userIndex(of:)``) instead of their ids.
     public func forEachIndexedView(_ body: (_ viewer: Int32, _ target: Int32, _ view: View) throws -> Void) rethrows {
-        var cache = [TargetViews?](repeating: nil, count: users.count)
-        for viewerIndex in users.indices {
+        try forEachIndexedView(viewers: 0..<Int32(truncatingIfNeeded: users.count), body)
+    }
+
+    /// The views of the viewers in `viewers` (clamped to the users known), in the same order:
+    /// for doing the work in slices.
+    public func forEachIndexedView(viewers: Range<Int32>, _ body: (_ viewer: Int32, _ target: Int32, _ view: View) throws -> Void) rethrows {
+        var cache: [Int32: TargetViews] = [:]
+        let end = min(Int(viewers.upperBound), users.count)
+        guard Int(viewers.lowerBound) < end else { return }
+        for viewerIndex in Int(viewers.lowerBound)..<end {
             let viewer = Int32(truncatingIfNeeded: viewerIndex)
             var selfPending = users[viewerIndex].isParticipant
             let contacts = users[viewerIndex].contacts
@@ -173,11 +181,11 @@ extension PresenceEngine {
                 }
                 let targetIndex = Int(target)
                 let views: TargetViews
-                if let cached = cache[targetIndex] {
+                if let cached = cache[target] {
                     views = cached
                 } else {
                     views = TargetViews(basis: basis(of: target), user: users[targetIndex].id)
-                    cache[targetIndex] = views
+                    cache[target] = views
                 }
                 let view: View
                 if let basis = views.basisWithAudience {
@@ -195,6 +203,12 @@ extension PresenceEngine {
                 try body(viewer, viewer, selfView(viewer))
             }
         }
+    }
+
+    /// About how many views `viewer` holds (its lists and itself), to size slices of work.
+    public func heldViewEstimate(of viewer: Int32) -> Int {
+        let user = users[Int(viewer)]
+        return user.contacts.count + user.watch.count + 1
     }
 
     private func selfView(_ user: Int32) -> View {

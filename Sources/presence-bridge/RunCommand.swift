@@ -26,6 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a retained message after which a replay counts as complete (PRESENCE_REPLAY_TIMEOUT; 10).") var replayTimeout: Double?
     @Option(help: "Seconds between checkpoint markers while views change (PRESENCE_CHECKPOINT_INTERVAL; 2).") var checkpointInterval: Double?
     @Option(help: "Seconds a deleted view's tombstone is kept; more than the broker's autosave_interval (PRESENCE_TOMBSTONE_RETENTION; 900).") var tombstoneRetention: Double?
+    @Option(help: "Views a resync decides at a time before the outbox drains: bounds its memory (PRESENCE_RESYNC_SLICE; 20000).") var resyncSlice: Int?
 
     func run() async throws {
         let logger = try connection.bootstrapLogging(label: "presence-bridge", defaultLevel: .info)
@@ -47,6 +48,8 @@ struct RunCommand: AsyncParsableCommand {
         configuration.statsInterval = try positive(setting(statsInterval, "PRESENCE_STATS_INTERVAL", default: configuration.statsInterval), "stats-interval")
         configuration.replayTimeout = try positive(setting(replayTimeout, "PRESENCE_REPLAY_TIMEOUT", default: configuration.replayTimeout), "replay-timeout")
         configuration.checkpointInterval = try positive(setting(checkpointInterval, "PRESENCE_CHECKPOINT_INTERVAL", default: configuration.checkpointInterval), "checkpoint-interval")
+        configuration.resyncSlice = try setting(resyncSlice, "PRESENCE_RESYNC_SLICE", default: configuration.resyncSlice)
+        guard configuration.resyncSlice > 0 else { throw ValidationError("resync-slice must be positive") }
         configuration.tombstoneRetention = try positive(setting(tombstoneRetention, "PRESENCE_TOMBSTONE_RETENTION", default: configuration.tombstoneRetention), "tombstone-retention")
 
         let service = PresenceBridgeService(configuration: configuration, logger: logger)

@@ -75,11 +75,11 @@ struct PresenceStoreTests {
             let store = try PresenceStore(directory: directory)
             try store.write([.devicePresent(id("alice"), phone), .devicePresent(id("alice"), web),
                              .devicePresent(id("bob"), DeviceSnapshot(device: DeviceID("tv")!, status: .away, session: "t", platform: nil))])
-            try store.write([.deviceAbsent(id("bob"), DeviceID("tv")!)])
+            try store.write([.deviceAbsent(id("bob"), DeviceID("tv")!), .seenLive(id("alice"), time(7)), .seenLive(id("alice"), time(5))])
         }
         #expect(try PresenceStore(directory: directory).loadPresence() == [
-            PresenceSnapshot(user: id("alice"), latestLive: nil, devices: [phone, web]),
-        ], "kept without a clean shutdown: a crash loses no device's session")
+            PresenceSnapshot(user: id("alice"), latestLive: time(7), devices: [phone, web]),
+        ], "kept without a clean shutdown: a crash loses no device's session, nor the latest live state change")
         try PresenceStore(directory: directory).savePresence([PresenceSnapshot(user: id("alice"), latestLive: time(42), devices: [phone])])
         #expect(try PresenceStore(directory: directory).loadPresence() == [
             PresenceSnapshot(user: id("alice"), latestLive: time(42), devices: [phone]),

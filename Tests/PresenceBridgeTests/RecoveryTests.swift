@@ -13,10 +13,14 @@ struct RecoveryTests {
     static let users = 120
     static let contacts = 10
 
-    @Test("kill -9 of the bridge mid-burst, then changes while it is down: the restart converges exactly from its checkpoint")
+    /// Resyncs decide 64 views at a time here, so that every recovery runs in many slices with
+    /// inputs arriving between them.
+    static let slice = ["--resync-slice", "64"]
+
+    @Test("kill -9 of the bridge mid-burst, then changes while it is down and while it catches up: the restart converges exactly from its checkpoint")
     func bridgeKilledMidBurst() async throws {
         try await BridgeFixture.run(startBridge: false) { fixture in
-            let bridge = Locked(try BridgeProcess.start(fixture))
+            let bridge = Locked(try BridgeProcess.start(fixture, extra: Self.slice))
             fixture.onTearDown { _ = await bridge.value.terminate() }
             try await BridgeProcess.waitUntilOnline(fixture)
             let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
@@ -32,8 +36,9 @@ struct RecoveryTests {
             try await population.setContacts("u0000", ["u0001", "u0002"])  // four of its views must go
             await population.waitForPublishes()
 
-            let restarted = try BridgeProcess.start(fixture)
+            let restarted = try BridgeProcess.start(fixture, extra: Self.slice)
             bridge.withLock { $0 = restarted }
+            try await population.burst(rounds: 3) { $0.hasSuffix("5") ? "offline" : "online" }  // during the replay and catch-up
             try await BridgeProcess.waitUntilOnline(fixture)
             let fresh = try await RetainedViews(fixture)
             try await fresh.waitUntilExact(population.expectedViews, lastSeenUsers: population.usersWithLastSeen)
@@ -47,7 +52,7 @@ struct RecoveryTests {
 
     @Test("kill -9 of mosquitto after it saved some views and not others: the bridge republishes what the broker lost")
     func brokerKilledAfterSave() async throws {
-        try await BridgeFixture.run { fixture in
+        try await BridgeFixture.run(configure: { $0.resyncSlice = 64 }) { fixture in
             let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
             let observer = try await RetainedViews(fixture)
             try await population.burst(rounds: 2) { $0.hasSuffix("5") ? "offline" : "online" }
@@ -83,7 +88,7 @@ struct RecoveryTests {
 
     @Test("mosquitto restarted with nothing retained: the bridge reads back nothing and republishes every view")
     func brokerWithoutPersistence() async throws {
-        try await BridgeFixture.run { fixture in
+        try await BridgeFixture.run(configure: { $0.resyncSlice = 64 }) { fixture in
             let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
             let observer = try await RetainedViews(fixture)
             try await population.burst(rounds: 2) { $0.hasSuffix("1") ? "offline" : "online" }
@@ -107,7 +112,7 @@ struct RecoveryTests {
     @Test("the bridge's store deleted between runs: the full read-back keeps every view and last seen, republishing nothing")
     func storeDeleted() async throws {
         try await BridgeFixture.run(startBridge: false) { fixture in
-            let bridge = Locked(try BridgeProcess.start(fixture))
+            let bridge = Locked(try BridgeProcess.start(fixture, extra: Self.slice))
             fixture.onTearDown { _ = await bridge.value.terminate() }
             try await BridgeProcess.waitUntilOnline(fixture)
             let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
@@ -121,7 +126,7 @@ struct RecoveryTests {
                 try? FileManager.default.removeItem(atPath: fixture.configuration.dataDirectory + "/presence.sqlite" + suffix)
             }
             let seen = observer.messageCount
-            let restarted = try BridgeProcess.start(fixture)
+            let restarted = try BridgeProcess.start(fixture, extra: Self.slice)
             bridge.withLock { $0 = restarted }
             try await BridgeProcess.waitUntilOnline(fixture)
             let fresh = try await RetainedViews(fixture)

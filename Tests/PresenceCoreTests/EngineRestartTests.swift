@@ -36,7 +36,8 @@ struct EngineRestartTests {
     func deviceFacts() throws {
         var h = Harness()
         let online = try h.state("alice", "phone", .online, session: "s1", platform: "mobile")
-        #expect(online.durableChanges == [.devicePresent("alice", DeviceSnapshot(device: "phone", status: .online, session: "s1", platform: "mobile"))])
+        #expect(online.durableChanges == [.devicePresent("alice", DeviceSnapshot(device: "phone", status: .online, session: "s1", platform: "mobile")),
+                                          .seenLive("alice", h.time)])
         #expect(try h.state("alice", "phone", .online, session: "s1", platform: "mobile").durableChanges.isEmpty, "no news, no write")
         #expect(try h.heartbeat("alice", "phone", session: "s1").durableChanges.isEmpty, "heartbeats never write")
         try h.state("alice", "phone", .offline, session: "s1", lost: true)

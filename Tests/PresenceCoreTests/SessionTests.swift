@@ -70,7 +70,8 @@ struct OfflineGraceTests {
         h.advance(2_000)
         let reconnect = try h.state("alice", "phone", .online, session: "s2")
         #expect(reconnect.viewChanges.isEmpty)
-        #expect(reconnect.durableChanges == [.devicePresent("alice", DeviceSnapshot(device: "phone", status: .online, session: "s2", platform: nil))],
+        #expect(reconnect.durableChanges == [.devicePresent("alice", DeviceSnapshot(device: "phone", status: .online, session: "s2", platform: nil)),
+                                             .seenLive("alice", h.time)],
                 "the new session is a durable fact: after a crash the old connection's will stays stale")
         #expect(h.advance(10_000).isEmpty)
         #expect(h.view("bob", of: "alice")?.status == .online)

@@ -31,13 +31,17 @@ extension PresenceStore {
         if let sequence { self.sequence = sequence }
     }
 
-    /// Replaces the whole views record (after a full read-back of the broker's views, which is
-    /// then what the broker holds): `body` records every view with `recordView`, in one
-    /// transaction with the new ids and the new sequence.
-    func rewriteViews(ids: ArraySlice<UserID>, sequence: Int64, _ body: () throws(StoreError) -> Void) throws(StoreError) {
+    /// Replaces the rows of the viewers in `viewers` (after a read-back of the broker's views,
+    /// which is then what the broker holds): `body` records their views with `recordView`, in
+    /// one transaction with the new ids and the new sequence.
+    func rewriteViews(of viewers: Range<Int32>, ids: ArraySlice<UserID>, sequence: Int64,
+                      _ body: () throws(StoreError) -> Void) throws(StoreError) {
         try transaction { () throws(StoreError) in
             try recordIDs(ids)
-            try execute("DELETE FROM views")
+            let delete = try prepare("DELETE FROM views WHERE viewer >= ?1 AND viewer < ?2")
+            sqlite3_bind_int64(delete, 1, Int64(viewers.lowerBound))
+            sqlite3_bind_int64(delete, 2, Int64(viewers.upperBound))
+            try run(delete)
             try body()
             try setMeta("sequence", sequence)
         }
@@ -67,10 +71,13 @@ extension PresenceStore {
         }
     }
 
-    /// Every row, sorted by viewer then target (the table's key order: no sort), read one at a
-    /// time with `next`. Finish with it before the next write to the store.
-    func viewRecords() throws(StoreError) -> ViewRecordCursor {
-        ViewRecordCursor(store: self, statement: try prepare("SELECT viewer, target, digest, sequence FROM views ORDER BY viewer, target"))
+    /// The rows of the viewers in `viewers`, sorted by viewer then target (the table's key
+    /// order: no sort), read one at a time with `next`. Finish with it before the next write.
+    func viewRecords(of viewers: Range<Int32> = 0..<Int32.max) throws(StoreError) -> ViewRecordCursor {
+        let statement = try prepare("SELECT viewer, target, digest, sequence FROM views WHERE viewer >= ?1 AND viewer < ?2 ORDER BY viewer, target")
+        sqlite3_bind_int64(statement, 1, Int64(viewers.lowerBound))
+        sqlite3_bind_int64(statement, 2, Int64(viewers.upperBound))
+        return ViewRecordCursor(store: self, statement: statement)
     }
 
     /// Forgets the tombstones of batches up to `sequence`: the broker has saved a state in which
@@ -100,7 +107,10 @@ final class ViewRecordCursor {
         self.statement = statement
     }
 
-    deinit { sqlite3_reset(statement) }
+    deinit {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+    }
 
     /// The next row; nil after the last.
     func next() throws(StoreError) -> ViewRecord? {

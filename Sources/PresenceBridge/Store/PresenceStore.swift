@@ -169,7 +169,7 @@ final class PresenceStore {
             try execute("DELETE FROM devices")
             let latest = try prepare("""
                 INSERT INTO users(user, latest_live) VALUES(?1, ?2)
-                ON CONFLICT(user) DO UPDATE SET latest_live = ?2
+                ON CONFLICT(user) DO UPDATE SET latest_live = max(coalesce(latest_live, ?2), ?2)
                 """)
             for presence in snapshot {
                 for device in presence.devices { try write(.devicePresent(presence.user, device)) }
@@ -244,6 +244,14 @@ final class PresenceStore {
             bind(statement, 3, device.status.rawValue)
             bindOptional(statement, 4, device.session)
             bindOptional(statement, 5, device.platform)
+            try run(statement)
+        case .seenLive(let user, let time):
+            let statement = try prepare("""
+                INSERT INTO users(user, latest_live) VALUES(?1, ?2)
+                ON CONFLICT(user) DO UPDATE SET latest_live = max(coalesce(latest_live, ?2), ?2)
+                """)
+            bind(statement, 1, user.rawValue)
+            sqlite3_bind_int64(statement, 2, time.millisecondsSinceEpoch)
             try run(statement)
         case .deviceAbsent(let user, let device):
             let statement = try prepare("DELETE FROM devices WHERE user = ?1 AND device = ?2")
