@@ -95,7 +95,7 @@ public final class BridgeFixture: Sendable {
         return client
     }
 
-    /// A device of `user` connected as PROTOCOL.md says: client id `{user}-{device}`, will = offline lost
+    /// A device of `user` connected as docs/PROTOCOL.md says: client id `{user}-{device}`, will = offline lost
     /// with this connection's session, then its state published retained with the same session.
     public func device(_ user: String, _ device: String, session: String, status: String = "online",
                 platform: String? = nil, clientID: String? = nil) async throws -> MQTTClient {

@@ -20,7 +20,7 @@ final class BridgeUnderTest: Sendable {
             "run", "--broker", brokerURL, "--username", "presence-bridge", "--password-file", passwordFile,
             "--data-dir", dataDirectory, "--rate-limit", "0", "--offline-grace", "0",
             "--heartbeat-interval", "3600", "--stats-interval", "1", "--replay-timeout", "300",
-            "--log-level", "notice",
+            "--log-level", "info",
         ], output: .discard)
         return BridgeUnderTest(process: process, startedAt: startedAt)
     }
@@ -62,4 +62,12 @@ final class BridgeUnderTest: Sendable {
 
     /// The last lines of its stderr, for failure messages.
     var recentErrors: [String] { Array(process.errorLines.suffix(5)) }
+
+    /// The `milliseconds` the bridge logged on its latest line containing `text` (its resync's
+    /// phases: "replay complete", "live").
+    func loggedMilliseconds(_ text: String) -> Int? {
+        guard let line = process.errorLines.last(where: { $0.contains(text) }),
+              let range = line.range(of: "milliseconds=") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
 }

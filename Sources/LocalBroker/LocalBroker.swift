@@ -169,7 +169,9 @@ public final class LocalBroker: Sendable {
         let logPath = folder + "/mosquitto.log"
         let logBefore = (try? String(contentsOfFile: logPath, encoding: .utf8))?.utf8.count ?? 0
         let process = try ChildProcess.spawn("mosquitto", ["-c", configPath])
-        let deadline = ContinuousClock.now + .seconds(15)
+        // A broker restarted on a large persistence file (millions of retained messages) reads it
+        // all before it listens: a minute and more on 2 cores.
+        let deadline = ContinuousClock.now + .seconds(180)
         while true {
             // Ready when the port accepts connections AND our mosquitto says it runs (it logs that
             // after opening its listeners): the port alone may belong to another broker.
@@ -182,7 +184,7 @@ public final class LocalBroker: Sendable {
             }
             if ContinuousClock.now > deadline {
                 await process.terminate()
-                throw ChildProcessError(message: "mosquitto did not listen on port \(port) within 15 s")
+                throw ChildProcessError(message: "mosquitto did not listen on port \(port) within 180 s")
             }
             try? await Task.sleep(for: .milliseconds(20))
         }

@@ -1,7 +1,7 @@
 import MQTT
 import PresenceCore
 
-/// Everything `presence-bridge run` can be told, with the defaults of PROTOCOL.md.
+/// Everything `presence-bridge run` can be told, with the defaults of docs/PROTOCOL.md.
 ///
 /// Durations are seconds and may be fractions. The password is never logged or described.
 public struct BridgeConfiguration: Sendable {

@@ -26,6 +26,8 @@ final class BridgeWriter {
     let logger: Logger
     private let decoder: InputDecoder
     private let startedAt: Timestamp
+    /// Asks for another turn of the writer soon (posts a tick to its inbox).
+    private let wake: @Sendable () -> Void
 
     var engine: PresenceEngine
     private var rateLimiter: RateLimiter
@@ -51,7 +53,8 @@ final class BridgeWriter {
     private var checkpointsSent: [(at: Timestamp, sequence: Int64)] = []
 
     init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore,
-         schedule: WakeSchedule, logger: Logger, startedAt: Timestamp) {
+         schedule: WakeSchedule, logger: Logger, startedAt: Timestamp, wake: @escaping @Sendable () -> Void) {
+        self.wake = wake
         self.configuration = configuration
         self.outbox = outbox
         self.store = store
@@ -109,10 +112,16 @@ final class BridgeWriter {
     /// Starts over from the store and the broker's retained messages: a fresh engine with the
     /// store's numbering and facts and the devices present before the gap, then the retained
     /// inputs (and the checkpoint) as the broker replays them.
+    ///
+    /// The subscription goes out first, so that the broker replays while the store loads (its
+    /// messages wait in the MQTT client's buffer until the engine is ready for them).
     func beginResync(at now: Timestamp) {
         statistics.resyncs += 1
         outbox.beginGeneration()
         decided.removeAll(keepingCapacity: true)
+        let resync = Resync(topics: configuration.topics, startedAt: now,
+                            timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
+        requestReplay(resync)
         var fresh = PresenceEngine(configuration: configuration.engine)
         do {
             fresh.restoreIndices(try store.loadIndices())
@@ -128,12 +137,11 @@ final class BridgeWriter {
         }
         engine = fresh
         hasResynced = true
-        let resync = Resync(topics: configuration.topics, startedAt: now,
-                            timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
         self.resync = resync
         phase = .resyncing
-        requestReplay(resync)
-        logger.info("resynchronising with the broker's retained inputs")
+        logger.info("store loaded; resynchronising with the broker's retained inputs", metadata: [
+            "users": "\(engine.userCount)", "milliseconds": "\(Timestamp.now().millisecondsSinceEpoch - now.millisecondsSinceEpoch)",
+        ])
     }
 
     /// Subscribes for the resync's current stage, then sends its sync marker.
@@ -154,6 +162,7 @@ final class BridgeWriter {
                 statistics.resyncsFromCheckpoint += 1
                 logger.info("replay complete; reconciling from the views record", metadata: [
                     "checkpoint": "\(checkpoint.sequence)", "record": "\(store.sequence)",
+                    "milliseconds": "\(now.millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch)",
                 ])
                 beginCatchUp(CatchUp(source: .record(trusted: checkpoint.sequence, staleThrough: store.sequence),
                                      startedAt: resync.startedAt, users: engine.userCount), resync)
@@ -171,6 +180,7 @@ final class BridgeWriter {
             statistics.resyncsReadBack += 1
             logger.info("replay complete; reconciling with the retained views", metadata: [
                 "retained-views": "\(resync.retainedViews.count + resync.strayViews.count)",
+                "milliseconds": "\(now.millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch)",
             ])
             let retained = resync.retainedViews
             let strays = resync.strayViews
@@ -193,11 +203,12 @@ final class BridgeWriter {
         advanceCatchUp(at: .now())
     }
 
-    /// Reconciles the next slices of viewers while the outbox has room; the outbox wakes the
-    /// writer when it drains. After the last slice the bridge is ready.
+    /// Reconciles the next slice of viewers if the outbox has room (else the outbox wakes the
+    /// writer when it drains), then lets the inputs that came meanwhile go first (`wake`).
+    /// After the last slice the bridge is ready.
     private func advanceCatchUp(at now: Timestamp) {
         let slice = max(configuration.resyncSlice, 1)
-        while var catchUp = self.catchUp, outbox.wakeWhenDrained(below: slice / 2) {
+        if var catchUp = self.catchUp, outbox.wakeWhenDrained(below: slice / 2) {
             self.catchUp = nil  // mutate the only copy
             let start = catchUp.nextViewer
             let users = Int32(truncatingIfNeeded: engine.userCount)
@@ -229,7 +240,11 @@ final class BridgeWriter {
                 catchUp.nextViewer = end
                 self.catchUp = catchUp
             }
-            if last { finishResync(catchUp, at: now) }
+            if last {
+                finishResync(catchUp, at: now)
+            } else {
+                wake()
+            }
         }
     }
 
@@ -253,8 +268,9 @@ final class BridgeWriter {
         outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
                                    qos: .atLeastOnce, retain: true))
         queueCheckpoint(at: now, force: true)
+        let source = if case .record = catchUp.source { "views record" } else { "read-back" }
         logger.info("live", metadata: [
-            "views-repaired": "\(catchUp.repaired)", "milliseconds": "\(statistics.lastResyncMilliseconds)",
+            "from": "\(source)", "views-repaired": "\(catchUp.repaired)", "milliseconds": "\(statistics.lastResyncMilliseconds)",
         ])
         publishStatistics(at: now)
     }

@@ -50,7 +50,8 @@ public final class PresenceBridgeService: Service, Sendable {
         let schedule = WakeSchedule()
         let startedAt = Timestamp.now()
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
-                                  schedule: schedule, logger: logger, startedAt: startedAt)
+                                  schedule: schedule, logger: logger, startedAt: startedAt,
+                                  wake: { [inbox] in inbox.post(.tick) })
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
         let publisher = Task { [logger] in

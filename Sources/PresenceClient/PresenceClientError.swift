@@ -8,7 +8,7 @@ public enum PresenceClientError: Error, Sendable, Equatable, CustomStringConvert
     case alreadyStarted
     /// The client was stopped: nothing more is sent.
     case stopped
-    /// An argument breaks a rule of PROTOCOL.md (too long, a list over its limit, …).
+    /// An argument breaks a rule of docs/PROTOCOL.md (too long, a list over its limit, …).
     case invalidArgument(String)
 
     /// Human text.

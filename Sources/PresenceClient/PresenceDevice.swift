@@ -2,7 +2,7 @@ import Logging
 import MQTT
 import PresenceCore
 
-/// One device of a user, present over MQTT as PROTOCOL.md says, and that user's view of others.
+/// One device of a user, present over MQTT as docs/PROTOCOL.md says, and that user's view of others.
 ///
 /// Every connection has a fresh random session: the device connects with its will set to
 /// `{"status":"offline","session":S,"reason":"lost"}` (retained, QoS 1, on its own state topic),

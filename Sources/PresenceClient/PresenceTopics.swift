@@ -1,6 +1,6 @@
 import PresenceCore
 
-/// The topics one user's client uses under a prefix (PROTOCOL.md): its inputs under
+/// The topics one user's client uses under a prefix (docs/PROTOCOL.md): its inputs under
 /// `{prefix}/in/{user}/…`, its views under `{prefix}/out/{user}/+`, its errors on `{prefix}/err/{user}`.
 struct PresenceTopics: Sendable {
     /// The prefix without a trailing slash.

@@ -1,6 +1,6 @@
 import PresenceCore
 
-/// The payloads a client publishes, exactly as PROTOCOL.md writes them.
+/// The payloads a client publishes, exactly as docs/PROTOCOL.md writes them.
 enum WirePayloads {
     /// `{"status":"online","session":"k3f9","platform":"mobile"}`; the will adds `"reason":"lost"`.
     static func state(_ status: DeviceStatus, session: String?, platform: String?, lost: Bool = false) -> [UInt8] {

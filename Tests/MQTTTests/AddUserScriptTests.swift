@@ -3,7 +3,7 @@ import LocalBroker
 import Testing
 
 /// `scripts/add-user.sh`: a broker user name must be a valid user id, or the ACL's `%u` could
-/// reach into another user's topics (PROTOCOL.md, "Access control").
+/// reach into another user's topics (docs/PROTOCOL.md, "Access control").
 @Suite("The add-user script")
 struct AddUserScriptTests {
     private func addUser(_ name: String, passwordFile: String) async throws -> Int32 {
