@@ -3,7 +3,7 @@
 #
 #   scripts/add-user.sh USER [PASSWORD]
 #
-# USER must be a valid presence user id (shared/PROTOCOL.md): 1 to 64 characters of
+# USER must be a valid presence user id (docs/PROTOCOL.md): 1 to 64 characters of
 # A-Z a-z 0-9 . _ - @, the first a letter or digit. Anything else is refused: a "/" (or "+",
 # "#") in a user name would let the ACL's %u reach into another user's namespace.
 # Without PASSWORD, mosquitto_passwd asks for it. The password file (default

@@ -4,7 +4,7 @@
 #   scripts/run-local.sh [presence-bridge run options...]
 #
 # Starts mosquitto with the shipped mosquitto.conf (127.0.0.1:1883, passwords, the ACL of
-# PROTOCOL.md) in the background, creates the bridge's broker account on first use (its password
+# docs/PROTOCOL.md) in the background, creates the bridge's broker account on first use (its password
 # is kept in data/bridge-password), builds the bridge in release mode and runs it in the
 # foreground. Ctrl-C stops both. Add users with scripts/add-user.sh NAME PASSWORD.
 set -euo pipefail
