@@ -122,15 +122,18 @@ final class BridgeWriter {
         let resync = Resync(topics: configuration.topics, startedAt: now,
                             timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
         requestReplay(resync)
+        // The devices present before the gap: the ones this process knew, or at a start the
+        // ones the store kept (with their sessions, so a stale will the broker now holds as the
+        // retained state stays stale). A will replayed for one of them then takes it offline
+        // with the right last seen. The old engine goes before the new one is built: one
+        // engine's memory at a time.
+        let carried = hasResynced ? engine.presenceSnapshot() : nil
+        engine = PresenceEngine(configuration: configuration.engine)
         var fresh = PresenceEngine(configuration: configuration.engine)
         do {
             fresh.restoreIndices(try store.loadIndices())
             fresh.restore(try store.load())
-            // The devices present before the gap: the ones this process knew, or at a start the
-            // ones the store kept (with their sessions, so a stale will the broker now holds as
-            // the retained state stays stale). A will replayed for one of them then takes it
-            // offline with the right last seen.
-            fresh.restorePresence(hasResynced ? engine.presenceSnapshot() : try store.loadPresence(), at: now)
+            fresh.restorePresence(try carried ?? store.loadPresence(), at: now)
         } catch {
             logger.error("cannot read the store; starting from the retained inputs alone", metadata: ["error": "\(error)"])
             statistics.storeFailures += 1
