@@ -4,6 +4,9 @@ import PresenceCore
 public struct BridgeStatistics: Sendable, Equatable {
     public var messagesIn = 0
     public var inputsApplied = 0
+    /// Of `inputsApplied`, retained settings and lists replayed byte for byte as last applied,
+    /// and so skipped unparsed.
+    public var retainedUnchanged = 0
     /// Views decided and queued, including those replaced in the outbox before they were sent.
     public var viewsPublished = 0
     /// Of `viewsPublished`, those replaced by a newer view of the same topic before going out.
@@ -43,7 +46,7 @@ public struct BridgeStatistics: Sendable, Equatable {
         json.member("startedAt", startedAt.iso8601)
         json.key("uptimeSeconds"); json.number((now.millisecondsSinceEpoch - startedAt.millisecondsSinceEpoch) / 1000)
         let counters: [(String, Int)] = [
-            ("messagesIn", messagesIn), ("inputsApplied", inputsApplied),
+            ("messagesIn", messagesIn), ("inputsApplied", inputsApplied), ("retainedUnchanged", retainedUnchanged),
             ("viewsPublished", viewsPublished), ("viewsCoalesced", viewsCoalesced), ("viewsDeleted", viewsDeleted),
             ("errorsPublished", errorsPublished), ("rejectedInputs", rejectedTotal),
             ("storeTransactions", storeTransactions), ("storeChanges", storeChanges),

@@ -42,6 +42,9 @@ final class BridgeWriter {
     private var hasBeenLive = false
     private var hasResynced = false
 
+    /// The settings and list payloads last applied, to skip their retained replays unread.
+    private var appliedInputs = AppliedInputs()
+
     /// What one batch of events decided, held back until the store has the batch's facts.
     private var durable: [DurableChange] = []
     var decided: [DecidedView] = []
@@ -132,9 +135,11 @@ final class BridgeWriter {
         var fresh = PresenceEngine(configuration: configuration.engine)
         do {
             fresh.restoreIndices(try store.loadIndices())
+            appliedInputs = AppliedInputs(try store.loadAppliedInputs())
             fresh.restore(try store.load())
             fresh.restorePresence(try carried ?? store.loadPresence(), at: now)
         } catch {
+            appliedInputs = AppliedInputs()
             logger.error("cannot read the store; starting from the retained inputs alone", metadata: ["error": "\(error)"])
             statistics.storeFailures += 1
         }
@@ -306,6 +311,17 @@ final class BridgeWriter {
                    topic: message.topic, notify: notify)
             return
         }
+        // Settings and lists: a retained replay of the payload last applied is no news.
+        var applied: (kind: Int, digest: UInt64)?
+        if address.device == nil, !message.payload.isEmpty, let kind = UserInputKind(rawValue: String(address.kind)) {
+            applied = (AppliedInputs.slot(kind), ViewDigest.of(message.payload))
+            if !live, let user, let index = engine.userIndex(of: user), let applied,
+               appliedInputs.isApplied(user: index, kind: applied.kind, digest: applied.digest) {
+                statistics.inputsApplied += 1
+                statistics.retainedUnchanged += 1
+                return
+            }
+        }
         let input: PresenceInput
         do {
             input = try decoder.decode(address, user: user, payload: message.payload)
@@ -316,6 +332,9 @@ final class BridgeWriter {
         do {
             take(try engine.apply(input, live: live, at: now))
             statistics.inputsApplied += 1
+            if let applied, let user, let index = engine.userIndex(of: user) {
+                appliedInputs.note(AppliedInput(user: index, kind: applied.kind, digest: applied.digest))
+            }
         } catch {
             reject(InputError(.tooManyDevices, error.message, user: user), topic: message.topic, notify: true)
         }
@@ -493,11 +512,11 @@ final class BridgeWriter {
     /// queues its views: no view can show a last-seen time that the store does not have, and
     /// no view goes out that the views record does not know.
     func flush() {
-        guard !durable.isEmpty || !decided.isEmpty || store.storedIDs < engine.userCount else { return }
+        guard !durable.isEmpty || !decided.isEmpty || !appliedInputs.pending.isEmpty || store.storedIDs < engine.userCount else { return }
         let sequence = decided.isEmpty ? nil : store.sequence + 1
         let rows = decided.map { ViewRecord(viewer: $0.viewer, target: $0.target, digest: $0.digest, sequence: sequence ?? 0) }
         do {
-            try store.writeBatch(durable, ids: newIDs(), views: rows, sequence: sequence)
+            try store.writeBatch(durable, ids: newIDs(), views: rows, sequence: sequence, inputs: appliedInputs.pending)
             statistics.storeTransactions += 1
             statistics.storeChanges += durable.count + rows.count
         } catch {
@@ -507,6 +526,7 @@ final class BridgeWriter {
             return
         }
         durable.removeAll(keepingCapacity: true)
+        appliedInputs.stored()
         for view in decided { enqueue(view) }
         decided.removeAll(keepingCapacity: true)
     }

@@ -10,6 +10,15 @@ enum OutboxItem: Sendable {
     /// A checkpoint marker: sent only if every item of its generation before it reached the
     /// broker on one connection (see `Outbox.mayCheckpoint`).
     case checkpoint(MQTTMessage, sequence: Int64, generation: Int)
+
+    /// What the item does, for log lines.
+    var verb: String {
+        switch self {
+        case .message, .checkpoint: "publish"
+        case .subscribe: "subscribe"
+        case .unsubscribe: "unsubscribe"
+        }
+    }
 }
 
 /// The publishes (and subscriptions) the single writer has decided on, drained in order by one

@@ -132,15 +132,16 @@ public final class PresenceBridgeService: Service, Sendable {
             var handled = 0
             defer { outbox.noteHandled(handled) }
             for item in batch {
-                handled += 1
                 if handled == 256 {
                     outbox.noteHandled(handled)
                     handled = 0
                 }
+                handled += 1
                 do throws(MQTTError) {
                     switch item {
                     case .message(let message):
                         try await client.publish(message)
+                        outbox.noteSent(succeeded: true, connection: connection)
                     case .subscribe(let filters):
                         _ = try await client.subscribe(filters, qos: .atLeastOnce)
                     case .unsubscribe(let filters):
@@ -151,10 +152,10 @@ public final class PresenceBridgeService: Service, Sendable {
                         try await client.publish(message)
                         outbox.noteCheckpointSent(sequence)
                     }
-                    outbox.noteSent(succeeded: true, connection: connection)
                 } catch {
-                    outbox.noteSent(succeeded: false, connection: connection)
-                    failed(error, "publish")
+                    // Only a publish that did not reach the connection breaks a checkpoint's promise.
+                    if case .message = item { outbox.noteSent(succeeded: false, connection: connection) }
+                    failed(error, "\(item.verb)")
                 }
             }
         }

@@ -102,11 +102,12 @@ struct PresenceStoreTests {
             try store.writeBatch([.lastSeen(id("carol"), time(5))], ids: [id("carol")], views: [
                 ViewRecord(viewer: 1, target: 0, digest: ViewDigest.deleted, sequence: 2),
                 ViewRecord(viewer: 2, target: 0, digest: 3, sequence: 2),
-            ], sequence: 2)
+            ], sequence: 2, inputs: [AppliedInput(user: 2, kind: 1, digest: 11), AppliedInput(user: 2, kind: 1, digest: 12)])
         }
         let store = try PresenceStore(directory: directory)
         #expect(store.epoch == epoch && store.sequence == 2 && store.storedIDs == 3)
         #expect(try store.loadIndices() == [id("alice"), id("bob"), id("carol")])
+        #expect(try store.loadAppliedInputs() == [AppliedInput(user: 2, kind: 1, digest: 12)], "the payload last applied")
         var rows: [ViewRecord] = []
         let cursor = try store.viewRecords()
         while let row = try cursor.next() { rows.append(row) }

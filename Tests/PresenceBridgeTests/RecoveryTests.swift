@@ -45,6 +45,8 @@ struct RecoveryTests {
             #expect(observer.lastSeenMovedBackwards.isEmpty)
             let stats = try await bridgeStats(fixture) { $0["resyncsFromCheckpoint"] as? Int == 1 }
             #expect(stats["resyncsReadBack"] as? Int == 0, "the record was trusted: no read-back of the views")
+            #expect((stats["retainedUnchanged"] as? Int ?? 0) >= Self.users - 1,
+                    "the retained lists applied before the crash were skipped unparsed (u0000's new one was not)")
             await fresh.close()
             await observer.close()
         }

@@ -19,12 +19,14 @@ extension PresenceStore {
     /// (`ids`, numbered from `storedIDs` on), and its view rows stamped with `sequence` (the
     /// store's sequence then becomes `sequence`). All or nothing: on failure nothing is written
     /// and the store's counters stay as they were.
-    func writeBatch(_ changes: [DurableChange], ids: ArraySlice<UserID>, views: [ViewRecord], sequence: Int64?) throws(StoreError) {
-        guard !changes.isEmpty || !ids.isEmpty || !views.isEmpty else { return }
+    func writeBatch(_ changes: [DurableChange], ids: ArraySlice<UserID>, views: [ViewRecord], sequence: Int64?,
+                    inputs: [AppliedInput] = []) throws(StoreError) {
+        guard !changes.isEmpty || !ids.isEmpty || !views.isEmpty || !inputs.isEmpty else { return }
         try transaction { () throws(StoreError) in
             for change in changes { try write(change) }
             try recordIDs(ids)
             for view in views { try recordView(view) }
+            for input in inputs { try recordInput(input) }
             if let sequence { try setMeta("sequence", sequence) }
         }
         storedIDs += ids.count
@@ -47,6 +49,29 @@ extension PresenceStore {
         }
         storedIDs += ids.count
         self.sequence = sequence
+    }
+
+    /// The digests of the settings and list payloads last applied, by stored user number.
+    func loadAppliedInputs() throws(StoreError) -> [AppliedInput] {
+        let statement = try prepare("SELECT user, kind, digest FROM input_digests")
+        defer { sqlite3_reset(statement) }
+        var inputs: [AppliedInput] = []
+        while true {
+            let step = sqlite3_step(statement)
+            if step == SQLITE_DONE { return inputs }
+            guard step == SQLITE_ROW else { throw lastError("reading input digests") }
+            inputs.append(AppliedInput(user: Int32(truncatingIfNeeded: sqlite3_column_int64(statement, 0)),
+                                       kind: Int(sqlite3_column_int64(statement, 1)),
+                                       digest: UInt64(bitPattern: sqlite3_column_int64(statement, 2))))
+        }
+    }
+
+    private func recordInput(_ input: AppliedInput) throws(StoreError) {
+        let statement = try prepare("INSERT OR REPLACE INTO input_digests(user, kind, digest) VALUES(?1, ?2, ?3)")
+        sqlite3_bind_int64(statement, 1, Int64(input.user))
+        sqlite3_bind_int64(statement, 2, Int64(input.kind))
+        sqlite3_bind_int64(statement, 3, Int64(bitPattern: input.digest))
+        try run(statement)
     }
 
     /// One row of the views record, inside `writeBatch` or `rewriteViews`.

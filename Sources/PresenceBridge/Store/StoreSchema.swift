@@ -5,7 +5,7 @@
 /// forward one step at a time in the transaction that opens the store; a file written by a
 /// newer bridge than this one is refused, never rewritten.
 enum StoreSchema {
-    static let version: Int32 = 4
+    static let version: Int32 = 5
 
     /// The schema of a new store.
     static let latest = """
@@ -29,6 +29,7 @@ enum StoreSchema {
         ) WITHOUT ROWID;
         \(presentDevices)
         \(publishedViews)
+        \(appliedInputs)
         """
 
     /// Steps from version `key` to `key + 1`.
@@ -48,7 +49,19 @@ enum StoreSchema {
             DROP TABLE presence_snapshot;
             \(publishedViews)
             """,
+        4: "\(appliedInputs)",
     ]
+
+    /// The digest of the payload last applied for each user's settings and lists (users by
+    /// their stored numbers; kind 0-3 = settings, contacts, blocked, watch).
+    private static let appliedInputs = """
+        CREATE TABLE input_digests (
+            user INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            digest INTEGER NOT NULL,
+            PRIMARY KEY (user, kind)
+        ) WITHOUT ROWID;
+        """
 
     /// The present devices, kept as they change (the device's current session above all).
     private static let presentDevices = """
