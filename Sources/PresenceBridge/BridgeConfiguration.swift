@@ -62,8 +62,9 @@ public struct BridgeConfiguration: Sendable {
         mqtt.will = MQTTMessage(topic: topics.statusTopic, payload: statusPayload(online: false, startedAt: nil), qos: .atLeastOnce, retain: true)
         // Every (re)connection starts a resync that subscribes itself: one retained replay, not two.
         mqtt.restoresSubscriptions = false
-        // Views are stale while the bridge is away: retry the broker at least every 5 s.
-        mqtt.reconnect.maximumDelay = .seconds(5)
+        // Views are stale while the bridge is away: retry the broker at least once a second (one
+        // connection attempt a second costs the broker nothing next to an outage of presence).
+        mqtt.reconnect.maximumDelay = .seconds(1)
         return mqtt
     }
 
