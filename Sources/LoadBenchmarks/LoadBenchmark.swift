@@ -12,8 +12,9 @@ import Darwin
 ///
 /// Scenarios: cold start, status-change throughput, paced latency, heartbeat storm, privacy
 /// change, login wave, will storms (published wills, and real connections cut at once), and
-/// restarts (the main run's, and a larger one on a broker of its own, extrapolated to
-/// 100,000 x 50). See `LoadReport.table` for what is printed.
+/// restarts (the main run's, and a larger one on a broker of its own: first start, restart
+/// after SIGTERM and after kill -9, broker restart, wiped broker; `--restart-users 100000` for
+/// the full size). See `LoadReport.table` for what is printed.
 public enum LoadBenchmark {
     /// Runs every scenario; `progress` receives one line per step (for a terminal).
     public static func run(_ options: LoadBenchmarkOptions, progress: @escaping @Sendable (String) -> Void) async throws -> LoadReport {
@@ -39,12 +40,6 @@ public enum LoadBenchmark {
                 report.problems.append("large restart: \(error)")
                 progress("  FAILED: \(error)")
             }
-        }
-        let restarts = report.scenarios.filter { $0.name.hasPrefix("restart,") && $0.retainedMessages != nil }
-            .sorted { ($0.retainedMessages ?? 0) < ($1.retainedMessages ?? 0) }
-        if restarts.count >= 2, let first = restarts.first, let last = restarts.last,
-           let extrapolated = RestartMeasurement.extrapolate(first, last) {
-            report.scenarios.append(extrapolated)
         }
         report.totalSeconds = BenchClock.seconds(begin, BenchClock.now())
         return report

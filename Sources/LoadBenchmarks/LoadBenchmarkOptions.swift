@@ -39,7 +39,8 @@ public struct LoadBenchmarkOptions: Codable, Sendable {
     /// Whether the scenario `name` is to run.
     func runs(_ name: String) -> Bool { only.map { $0.contains(name) } ?? true }
 
-    /// The full sizes (the issue's, except the restart, which is measured smaller and extrapolated).
+    /// The full sizes (the issue's, except the large restart: 10,000 users by default, the full
+    /// 100,000 with `--restart-users 100000`, which takes about 8 minutes).
     public static func full(bridgeExecutable: String) -> LoadBenchmarkOptions {
         LoadBenchmarkOptions(
             users: 10_000, contacts: 10, rounds: 3, throughputEvents: 30_000, latencyRate: 5_000, latencySeconds: 5,

@@ -186,33 +186,4 @@ enum RestartMeasurement {
         result.notes.append(phases(bridge))
         return result
     }
-
-    /// The restart at 100,000 users x 50 contacts, extrapolated linearly (in retained messages)
-    /// from two measured restarts.
-    static func extrapolate(_ small: ScenarioResult, _ large: ScenarioResult, users: Int = 100_000, contacts: Int = 50) -> ScenarioResult? {
-        guard let x0 = small.retainedMessages, let x1 = large.retainedMessages, x1 > x0,
-              let t0 = small.seconds, let t1 = large.seconds,
-              let m0 = small.peakRSSKiB, let m1 = large.peakRSSKiB else { return nil }
-        let target = users * 3 + users * (contacts + 1)
-        let timeSlope = (t1 - t0) / Double(x1 - x0)
-        let memorySlope = Double(m1 - m0) / Double(x1 - x0)
-        let seconds = t1 + timeSlope * Double(target - x1)
-        let kib = Double(m1) + memorySlope * Double(target - x1)
-        var result = ScenarioResult(name: "restart, \(users) x \(contacts) (EXTRAPOLATED)",
-                                    goal: "<= 5 s from start to all views reconciled, peak RSS <= 300 MiB")
-        result.seconds = seconds
-        result.retainedMessages = target
-        result.peakRSSKiB = Int(kib)
-        result.met = seconds <= 5 && kib <= 300 * 1024
-        if let r0 = small.rawSeconds, let r1 = large.rawSeconds {
-            let rawSlope = (r1 - r0) / Double(x1 - x0)
-            result.rawSeconds = r1 + rawSlope * Double(target - x1)
-            result.notes.append(String(format: "the broker alone replays them to a counting subscriber at %.2f us each: %.1f s predicted (the floor for any bridge)",
-                                       rawSlope * 1e6, result.rawSeconds ?? 0))
-        }
-        result.notes.append(String(format: "linear in retained messages from %d (%.2f s, %.0f MiB) and %d (%.2f s, %.0f MiB): %.2f us and %.0f B per retained message; predicted %.1f s, %.0f MiB for %d",
-                                   x0, t0, Double(m0) / 1024, x1, t1, Double(m1) / 1024, timeSlope * 1e6, memorySlope * 1024,
-                                   seconds, kib / 1024, target))
-        return result
-    }
 }

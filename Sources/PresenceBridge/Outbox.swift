@@ -154,9 +154,6 @@ final class Outbox: Sendable {
         }
     }
 
-    /// Items not yet handed to the connection.
-    var unsent: Int { state.withLock { $0.unsent } }
-
     /// The generation new items belong to.
     var generation: Int { state.withLock { $0.generation } }
 
