@@ -36,6 +36,9 @@ public struct BridgeConfiguration: Sendable {
     /// About how many views a resync decides at a time before it lets the outbox drain: the
     /// bound on the memory a resync needs for views, whatever the number of users.
     public var resyncSlice = 20_000
+    /// Most views a read-back asks the broker for at once: more and it reads them in batches of
+    /// viewers. Must stay well under the broker's `max_queued_messages` (1,000,000 as shipped).
+    public var readBackBatch = 200_000
     /// How finely timers (liveness, grace, activity leases) are resolved.
     public var timerResolution = 0.02
     public var version = "0.1.0"

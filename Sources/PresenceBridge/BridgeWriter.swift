@@ -35,6 +35,8 @@ final class BridgeWriter {
     /// The resync in progress, while `phase` is `.resyncing`. A property of its own, so that
     /// recording a retained view mutates it in place (inside the enum it was copied per message).
     private var resync: Resync?
+    /// The first viewer a batched read-back has not asked for yet.
+    private var readBackNext: Int32 = 0
     /// The end of the resync, while `phase` is `.live` and the bridge not yet ready.
     var catchUp: CatchUp?
     var statistics = BridgeStatistics()
@@ -180,10 +182,15 @@ final class BridgeWriter {
                 "checkpoint": "\(resync.checkpoint.map { "\($0.sequence) of epoch \(String($0.epoch, radix: 16))" } ?? "none")",
                 "record": "\(store.sequence) of epoch \(String(store.epoch, radix: 16))",
             ])
-            resync.beginViews(at: now)
-            self.resync = resync
-            requestReplay(resync)
+            beginReadBack(&resync, at: now)
         case .views:
+            if let next = nextReadBackBatch(after: resync) {
+                outbox.enqueue(.unsubscribe(resync.filters))
+                resync.beginViews(at: now, viewers: next)
+                self.resync = resync
+                requestReplay(resync)
+                return
+            }
             flush()  // the last-seen times adopted from the self views, before any view shows them
             statistics.resyncsReadBack += 1
             logger.info("replay complete; reconciling with the retained views", metadata: [
@@ -200,10 +207,37 @@ final class BridgeWriter {
         }
     }
 
+    /// Starts reading the retained views back: at once when there are at most
+    /// `readBackBatch` views to expect, else the first batch of viewers.
+    private func beginReadBack(_ resync: inout Resync, at now: Timestamp) {
+        var expected = 0
+        for viewer in 0..<Int32(truncatingIfNeeded: engine.userCount) { expected += engine.heldViewEstimate(of: viewer) }
+        readBackNext = 0
+        resync.beginViews(at: now, viewers: expected <= configuration.readBackBatch ? nil : nextReadBackBatch(after: nil))
+        self.resync = resync
+        requestReplay(resync)
+    }
+
+    /// The next batch of viewers of a batched read-back (about `readBackBatch` views); nil when
+    /// the read-back is not batched or every viewer was read.
+    private func nextReadBackBatch(after resync: Resync?) -> [UserID]? {
+        if let resync, resync.viewerFilters == nil { return nil }
+        let users = Int32(truncatingIfNeeded: engine.userCount)
+        guard readBackNext < users else { return nil }
+        var batch: [UserID] = []
+        var views = 0
+        while readBackNext < users, views < configuration.readBackBatch || batch.isEmpty {
+            views += engine.heldViewEstimate(of: readBackNext)
+            batch.append(engine.userID(at: readBackNext))
+            readBackNext += 1
+        }
+        return batch
+    }
+
     /// The replay is in: inputs' views flow again, and the reconciliation runs slice by slice.
     private func beginCatchUp(_ catchUp: CatchUp, _ resync: Resync) {
         var filters = [configuration.topics.checkpointTopic] + resync.syncTopics
-        if case .views = resync.stage { filters.append(configuration.topics.viewFilter) }
+        if case .views = resync.stage { filters += resync.filters.filter { !resync.syncTopics.contains($0) } }
         outbox.enqueue(.unsubscribe(filters))
         self.resync = nil
         self.catchUp = catchUp
@@ -237,7 +271,7 @@ final class BridgeWriter {
                     statistics.storeFailures += 1
                     logger.error("cannot read the views record; reading the broker's views back", metadata: ["error": "\(error)"])
                     decided.removeAll(keepingCapacity: true)
-                    beginReadBack(at: now)
+                    restartAsReadBack(at: now)
                     return
                 }
                 catchUp.nextViewer = end
@@ -257,14 +291,12 @@ final class BridgeWriter {
     }
 
     /// The views record failed while catching up: trust nothing, read every view back.
-    private func beginReadBack(at now: Timestamp) {
+    private func restartAsReadBack(at now: Timestamp) {
         catchUp = nil
         outbox.beginGeneration()
         var resync = Resync(topics: configuration.topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
-        resync.beginViews(at: now)
-        self.resync = resync
         phase = .resyncing
-        requestReplay(resync)
+        beginReadBack(&resync, at: now)
     }
 
     /// Every view the resync decided is in the outbox: `bridge/status` online, ready.

@@ -8,7 +8,11 @@ import PresenceCore
 ///    replay. If the broker's checkpoint is of this store's epoch and not beyond its latest
 ///    batch, the views record is trusted and the resync ends here.
 /// 2. `.views` (otherwise: a wiped broker, a new or older store, another bridge's broker):
-///    the same again for the retained views, read back whole to learn what the broker holds.
+///    the same again for the retained views, read back to learn what the broker holds: all at
+///    once (`out/+/+`) when they are few, else in batches of viewers (`out/{viewer}/+`), because
+///    mosquitto queues every retained message of a subscription at once and drops those beyond
+///    its `max_queued_messages` (1,000,000 as shipped). A batched read-back cannot see views of
+///    viewers the engine does not know.
 ///
 /// The timeout is the fallback for brokers that do not keep that order: once no retained
 /// message has come for that long, the stage is taken as complete (it counts from the last
@@ -35,6 +39,8 @@ struct Resync {
     var retainedViews: [UInt64: UInt64] = [:]
     var strayViews: [String: UInt64] = [:]
     var markerSeen = false
+    /// With a batched read-back: the viewers of the batch in flight (their `out/{viewer}/+`).
+    private(set) var viewerFilters: [String]?
 
     init(topics: TopicLayout, startedAt: Timestamp, timeoutMilliseconds: Int64) {
         self.topics = topics
@@ -49,7 +55,7 @@ struct Resync {
     var filters: [String] {
         switch stage {
         case .inputs: [topics.inputFilter, topics.checkpointTopic, syncTopic]
-        case .views: [topics.viewFilter, syncTopic]
+        case .views: (viewerFilters ?? [topics.viewFilter]) + [syncTopic]
         }
     }
 
@@ -62,9 +68,11 @@ struct Resync {
     /// Notes that a retained message arrived: the replay is still going.
     mutating func noteReplayed(at now: Timestamp) { lastReplayedAt = now }
 
-    /// Moves on to reading the retained views back.
-    mutating func beginViews(at now: Timestamp) {
+    /// Moves on to reading the retained views back: all of them (`viewers` nil) or those of
+    /// one batch of viewers (called again for each next batch).
+    mutating func beginViews(at now: Timestamp, viewers: [UserID]? = nil) {
         stage = .views
+        viewerFilters = viewers.map { $0.map { topics.viewFilter(of: $0) } }
         syncTopic = Self.newSyncTopic(topics)
         syncTopics.append(syncTopic)
         markerSeen = false

@@ -24,6 +24,8 @@ public struct TopicLayout: Sendable, Equatable {
     public var inputFilter: String { "\(prefix)/in/#" }
     /// The subscription that shows the retained views already on the broker (read during a resync only).
     public var viewFilter: String { "\(prefix)/out/+/+" }
+    /// The subscription to one viewer's retained views (a batched read-back).
+    public func viewFilter(of viewer: UserID) -> String { "\(prefix)/out/\(viewer.rawValue)/+" }
     public var statusTopic: String { "\(prefix)/bridge/status" }
     public var statsTopic: String { "\(prefix)/bridge/stats" }
 

@@ -14,8 +14,9 @@ struct RecoveryTests {
     static let contacts = 10
 
     /// Resyncs decide 64 views at a time here, so that every recovery runs in many slices with
-    /// inputs arriving between them.
-    static let slice = ["--resync-slice", "64"]
+    /// inputs arriving between them, and a read-back asks for 300 views at a time (batches of
+    /// viewers) instead of all 1,320 at once.
+    static let slice = ["--resync-slice", "64", "--read-back-batch", "300"]
 
     @Test("kill -9 of the bridge mid-burst, then changes while it is down and while it catches up: the restart converges exactly from its checkpoint")
     func bridgeKilledMidBurst() async throws {
@@ -54,7 +55,7 @@ struct RecoveryTests {
 
     @Test("kill -9 of mosquitto after it saved some views and not others: the bridge republishes what the broker lost")
     func brokerKilledAfterSave() async throws {
-        try await BridgeFixture.run(configure: { $0.resyncSlice = 64 }) { fixture in
+        try await BridgeFixture.run(configure: { $0.resyncSlice = 64; $0.readBackBatch = 300 }) { fixture in
             let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
             let observer = try await RetainedViews(fixture)
             try await population.burst(rounds: 2) { $0.hasSuffix("5") ? "offline" : "online" }
@@ -90,7 +91,7 @@ struct RecoveryTests {
 
     @Test("mosquitto restarted with nothing retained: the bridge reads back nothing and republishes every view")
     func brokerWithoutPersistence() async throws {
-        try await BridgeFixture.run(configure: { $0.resyncSlice = 64 }) { fixture in
+        try await BridgeFixture.run(configure: { $0.resyncSlice = 64; $0.readBackBatch = 300 }) { fixture in
             let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
             let observer = try await RetainedViews(fixture)
             try await population.burst(rounds: 2) { $0.hasSuffix("1") ? "offline" : "online" }
