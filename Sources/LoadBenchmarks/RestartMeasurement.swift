@@ -123,6 +123,8 @@ enum RestartMeasurement {
                 crash.notes.append("kill -9 of the live bridge; then 1% of the users came online while it was down")
                 results.append(crash)
                 results.append(try await measureReconnect(env, name: "broker restart, \(users) users x \(contacts) contacts"))
+                results.append(try await measureLostStore(env, name: "store deleted, \(users) users x \(contacts) contacts"))
+                // Last: the wiped broker keeps no inputs, so nothing after it can be compared.
                 results.append(try await measureReconnect(env, name: "broker wiped, store kept, \(users) users x \(contacts) contacts", wipe: true))
             } catch {
                 var failed = ScenarioResult(name: "large restart (stopped early)", goal: "the remaining restart scenarios")
@@ -137,6 +139,34 @@ enum RestartMeasurement {
             await env.shutdown()
             throw error
         }
+    }
+
+    /// The bridge stopped, its store deleted, started again: it reads every retained view back
+    /// (in batches of viewers past `--read-back-batch`) and should republish nothing.
+    static func measureLostStore(_ env: BenchEnvironment, name: String) async throws -> ScenarioResult {
+        _ = await env.stopBridge()
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: env.folder + "/bridge-data/presence.sqlite" + suffix)
+        }
+        let onlineBefore = env.watcher.onlineCount
+        env.progress("  restarting the bridge without its store")
+        let bridge = try env.startBridge()
+        guard let liveAt = await env.watcher.waitForOnline(after: onlineBefore, timeout: 600) else {
+            throw BenchError(message: "lost store: not live within 600 s: \(bridge.recentErrors)")
+        }
+        // The new process's first bridge/stats (it counts one read-back since its start).
+        let statsDeadline = BenchClock.now() + 10_000_000
+        while env.watcher.counter("resyncsReadBack") != 1 || env.watcher.counter("resyncsFromCheckpoint") != 0, BenchClock.now() < statsDeadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        var result = ScenarioResult(name: name, goal: "spawn to live through the full read-back; views republished; peak RSS")
+        result.seconds = BenchClock.seconds(bridge.startedAt, liveAt)
+        result.peakRSSKiB = bridge.peakRSSKiB
+        result.viewsOut = env.watcher.counter("viewsRepaired")
+        result.notes.append(phases(bridge))
+        result.notes.append(String(format: "%d views republished (0 expected: every view and last seen read back); peak RSS %.1f MiB",
+                                   result.viewsOut ?? -1, Double(result.peakRSSKiB ?? 0) / 1024))
+        return result
     }
 
     /// The resync's phases as the bridge logged them.
