@@ -126,6 +126,10 @@ final class BridgeWriter {
         decided.removeAll(keepingCapacity: true)
         let resync = Resync(topics: configuration.topics, startedAt: now,
                             timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
+        // Views may be stale until the resync ends: say so, also to a broker that came back from
+        // a crash with an `online` of ours in its saved state.
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: false, startedAt: nil),
+                                   qos: .atLeastOnce, retain: true))
         requestReplay(resync)
         // The devices present before the gap: the ones this process knew, or at a start the
         // ones the store kept (with their sessions, so a stale will the broker now holds as the

@@ -7,10 +7,13 @@ public struct LostDevice: Sendable, Equatable, Hashable {
     public var session: String
     /// The status it had, and comes back in.
     public var status: DeviceStatus
+    /// The platform it had, and comes back with.
+    public var platform: String?
 
-    public init(device: DeviceID, session: String, status: DeviceStatus) {
+    public init(device: DeviceID, session: String, status: DeviceStatus, platform: String? = nil) {
         self.device = device
         self.session = session
         self.status = status
+        self.platform = platform
     }
 }

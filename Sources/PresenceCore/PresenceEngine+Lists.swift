@@ -174,6 +174,7 @@ extension PresenceEngine {
             for lost in fact.lostDevices where users[index].deviceIndex(lost.device) == nil {
                 let slot = addDevice(lost.device, to: target, into: &unused)
                 users[index].devices[slot].session = lost.session
+                users[index].devices[slot].platform = lost.platform
                 takeOffline(user: target, device: slot, resume: lost.status)
             }
             let contacts = normalisedIndices(fact.contacts, excluding: target)

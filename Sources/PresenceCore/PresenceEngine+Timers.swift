@@ -25,7 +25,7 @@ extension PresenceEngine {
             takeOffline(user: entry.user, device: slot, resume: record.pendingLoss == .liveness ? record.status : nil)
             output.durableChanges.append(.deviceAbsent(users[index].id, record.id))
             if record.pendingLoss == .liveness, let session = record.session {
-                output.durableChanges.append(.deviceLost(users[index].id, LostDevice(device: record.id, session: session, status: record.status)))
+                output.durableChanges.append(.deviceLost(users[index].id, LostDevice(device: record.id, session: session, status: record.status, platform: record.platform)))
             }
             finishTargetChange(of: entry.user, from: old, live: false, into: &output)
         case .activity:

@@ -56,7 +56,7 @@ struct PresenceStoreTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try PresenceStore(directory: directory)
-        let phone = LostDevice(device: DeviceID("phone")!, session: "s1", status: .away)
+        let phone = LostDevice(device: DeviceID("phone")!, session: "s1", status: .away, platform: "mobile")
         let tablet = LostDevice(device: DeviceID("tablet")!, session: "t1", status: .online)
         try store.write([.deviceLost(id("alice"), phone), .deviceLost(id("alice"), tablet), .lastSeen(id("bob"), time(1))])
         try store.write([.deviceFound(id("alice"), DeviceID("tablet")!)])

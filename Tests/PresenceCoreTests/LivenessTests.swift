@@ -160,7 +160,7 @@ struct LostDeviceReplayTests {
     func restoredLostDevice() throws {
         var h = Harness()
         h.engine.restore([StoredUser(user: "alice", lastSeen: Timestamp(millisecondsSinceEpoch: h.now - 1000),
-                                     contacts: ["bob"], lostDevices: [LostDevice(device: "phone", session: "s1", status: .away)])])
+                                     contacts: ["bob"], lostDevices: [LostDevice(device: "phone", session: "s1", status: .away, platform: "web")])])
         h.adoptCurrentViews()
         h.contacts("bob", ["alice"])
         let replay = try h.send(.deviceState("alice", "phone", DeviceState(status: .away, session: "s1", platform: nil, isLost: false)), live: false)
@@ -168,6 +168,7 @@ struct LostDeviceReplayTests {
         #expect(h.view("bob", of: "alice")?.status == .offline)
         let back = try h.heartbeat("alice", "phone", session: "s1")
         #expect(back.published(to: "bob").first?.status == .away)
+        #expect(back.published(to: "bob").first?.devices?.first?.platform == "web", "it comes back with its platform")
         #expect(back.durableChanges.contains(.deviceFound("alice", "phone")))
     }
 

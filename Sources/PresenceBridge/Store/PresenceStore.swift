@@ -104,7 +104,7 @@ final class PresenceStore {
     }
 
     private func loadLostDevices() throws(StoreError) -> [UserID: [LostDevice]] {
-        let statement = try prepare("SELECT user, device, session, status FROM lost_devices")
+        let statement = try prepare("SELECT user, device, session, status, platform FROM lost_devices")
         defer { sqlite3_reset(statement) }
         var lost: [UserID: [LostDevice]] = [:]
         while true {
@@ -114,7 +114,7 @@ final class PresenceStore {
             guard let user = UserID(text(statement, 0) ?? ""), let device = DeviceID(text(statement, 1) ?? ""),
                   let session = text(statement, 2), let status = text(statement, 3).flatMap(DeviceStatus.init(rawValue:))
             else { continue }
-            lost[user, default: []].append(LostDevice(device: device, session: session, status: status))
+            lost[user, default: []].append(LostDevice(device: device, session: session, status: status, platform: text(statement, 4)))
         }
         return lost
     }
@@ -226,11 +226,12 @@ final class PresenceStore {
         case .blocked(let user, let list): try writeList("blocked", user, list)
         case .watch(let user, let list): try writeList("watch", user, list)
         case .deviceLost(let user, let lost):
-            let statement = try prepare("INSERT OR REPLACE INTO lost_devices(user, device, session, status) VALUES(?1, ?2, ?3, ?4)")
+            let statement = try prepare("INSERT OR REPLACE INTO lost_devices(user, device, session, status, platform) VALUES(?1, ?2, ?3, ?4, ?5)")
             bind(statement, 1, user.rawValue)
             bind(statement, 2, lost.device.rawValue)
             bind(statement, 3, lost.session)
             bind(statement, 4, lost.status.rawValue)
+            bindOptional(statement, 5, lost.platform)
             try run(statement)
         case .deviceFound(let user, let device):
             let statement = try prepare("DELETE FROM lost_devices WHERE user = ?1 AND device = ?2")

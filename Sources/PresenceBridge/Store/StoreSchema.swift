@@ -5,7 +5,7 @@
 /// forward one step at a time in the transaction that opens the store; a file written by a
 /// newer bridge than this one is refused, never rewritten.
 enum StoreSchema {
-    static let version: Int32 = 5
+    static let version: Int32 = 6
 
     /// The schema of a new store.
     static let latest = """
@@ -25,6 +25,7 @@ enum StoreSchema {
             device TEXT NOT NULL,
             session TEXT NOT NULL,
             status TEXT NOT NULL,
+            platform TEXT,
             PRIMARY KEY (user, device)
         ) WITHOUT ROWID;
         \(presentDevices)
@@ -50,6 +51,8 @@ enum StoreSchema {
             \(publishedViews)
             """,
         4: "\(appliedInputs)",
+        // A device lost by silence comes back with its platform too.
+        5: "ALTER TABLE lost_devices ADD COLUMN platform TEXT;",
     ]
 
     /// The digest of the payload last applied for each user's settings and lists (users by
