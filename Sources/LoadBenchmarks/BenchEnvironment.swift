@@ -74,7 +74,11 @@ final class BenchEnvironment {
             let publisher = MQTTClient(configuration: try configuration(broker, benchPassword, "bench-publisher"), logger: logger)
             let subscriber = MQTTClient(configuration: try configuration(broker, benchPassword, "bench-subscriber"), logger: logger)
             var watcherConfiguration = try configuration(broker, benchPassword, "bench-watcher")
-            watcherConfiguration.reconnect.enabled = true  // it outlives a broker restart
+            // It outlives a broker restart, and must be back before the bridge (which retries at
+            // least once a second) says online, or it would see that only as a retained copy.
+            watcherConfiguration.reconnect.enabled = true
+            watcherConfiguration.reconnect.initialDelay = .milliseconds(20)
+            watcherConfiguration.reconnect.maximumDelay = .milliseconds(100)
             let watcherClient = MQTTClient(configuration: watcherConfiguration, logger: logger)
             try await publisher.connect()
             try await subscriber.connect()
