@@ -155,7 +155,9 @@ public final class LocalBroker: Sendable {
             stored = nil
             return process
         }
-        if let process { await process.terminate(grace: .seconds(5)) }
+        // mosquitto saves its retained messages at SIGTERM: millions of them take longer than a
+        // few seconds, and a SIGKILL mid-save leaves the previous autosave (a crash, not a stop).
+        if let process { await process.terminate(grace: .seconds(120)) }
     }
 
     /// The broker's log so far (for failure messages).
