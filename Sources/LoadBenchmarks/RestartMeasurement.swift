@@ -214,7 +214,6 @@ enum RestartMeasurement {
         result.notes.append(String(format: "raw: a bare subscriber gets the %d retained inputs in %.3f s after the restart; peak RSS of the bridge process %.1f MiB (since its start)",
                                    raw.messages, raw.seconds, Double(result.peakRSSKiB ?? 0) / 1024))
         result.notes.append(phases(bridge))
-        result.notes.append(contentsOf: bridge.process.errorLines.suffix(8))
         return result
     }
 }

@@ -2,6 +2,7 @@ import BridgeTestSupport
 import Foundation
 import LocalBroker
 import MQTT
+import PresenceBridge
 import Testing
 
 /// The faults a restart must survive, through real processes: after each one a fresh
@@ -17,6 +18,22 @@ struct RecoveryTests {
     /// inputs arriving between them, and a read-back asks for 300 views at a time (batches of
     /// viewers) instead of all 1,320 at once.
     static let slice = ["--resync-slice", "64", "--read-back-batch", "300"]
+    /// The same for a bridge in-process.
+    static func sliced(_ configuration: inout BridgeConfiguration) {
+        configuration.resyncSlice = 64
+        configuration.readBackBatch = 300
+    }
+
+    /// The population in place with a first burst ending on `final`, and a subscriber that saw
+    /// the views become exact.
+    private func populate(_ fixture: BridgeFixture, final: @escaping (String) -> String,
+                          rounds: Int = 2) async throws -> (Population, RetainedViews) {
+        let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
+        let observer = try await RetainedViews(fixture)
+        try await population.burst(rounds: rounds, final: final)
+        try await observer.waitUntilExact(population.expectedViews, lastSeenUsers: population.usersWithLastSeen)
+        return (population, observer)
+    }
 
     @Test("kill -9 of the bridge mid-burst, then changes while it is down and while it catches up: the restart converges exactly from its checkpoint")
     func bridgeKilledMidBurst() async throws {
@@ -24,10 +41,7 @@ struct RecoveryTests {
             let bridge = Locked(try BridgeProcess.start(fixture, extra: Self.slice))
             fixture.onTearDown { _ = await bridge.value.terminate() }
             try await BridgeProcess.waitUntilOnline(fixture)
-            let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
-            let observer = try await RetainedViews(fixture)
-            try await population.burst(rounds: 2) { $0.hasSuffix("7") ? "offline" : "online" }
-            try await observer.waitUntilExact(population.expectedViews, lastSeenUsers: population.usersWithLastSeen)
+            let (population, observer) = try await populate(fixture) { $0.hasSuffix("7") ? "offline" : "online" }
 
             let before = observer.messageCount
             let burst = Task { try await population.burst(rounds: 6) { $0.hasSuffix("3") ? "offline" : "away" } }
@@ -55,11 +69,8 @@ struct RecoveryTests {
 
     @Test("kill -9 of mosquitto after it saved some views and not others: the bridge republishes what the broker lost")
     func brokerKilledAfterSave() async throws {
-        try await BridgeFixture.run(configure: { $0.resyncSlice = 64; $0.readBackBatch = 300 }) { fixture in
-            let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
-            let observer = try await RetainedViews(fixture)
-            try await population.burst(rounds: 2) { $0.hasSuffix("5") ? "offline" : "online" }
-            try await observer.waitUntilExact(population.expectedViews, lastSeenUsers: population.usersWithLastSeen)
+        try await BridgeFixture.run(configure: Self.sliced) { fixture in
+            let (population, observer) = try await populate(fixture) { $0.hasSuffix("5") ? "offline" : "online" }
             try await waitUntilCheckpointed(fixture)
             try await fixture.broker.save()
             let saved = population.expectedViews
@@ -91,12 +102,9 @@ struct RecoveryTests {
 
     @Test("mosquitto restarted with nothing retained: the bridge reads back nothing and republishes every view")
     func brokerWithoutPersistence() async throws {
-        try await BridgeFixture.run(configure: { $0.resyncSlice = 64; $0.readBackBatch = 300 }) { fixture in
-            let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
-            let observer = try await RetainedViews(fixture)
-            try await population.burst(rounds: 2) { $0.hasSuffix("1") ? "offline" : "online" }
+        try await BridgeFixture.run(configure: Self.sliced) { fixture in
+            let (population, observer) = try await populate(fixture) { $0.hasSuffix("1") ? "offline" : "online" }
             let expected = population.expectedViews
-            try await observer.waitUntilExact(expected, lastSeenUsers: population.usersWithLastSeen)
             await observer.close()
             let readBacks = try #require(fixture.service?.statistics.resyncsReadBack)
 
@@ -118,11 +126,8 @@ struct RecoveryTests {
             let bridge = Locked(try BridgeProcess.start(fixture, extra: Self.slice))
             fixture.onTearDown { _ = await bridge.value.terminate() }
             try await BridgeProcess.waitUntilOnline(fixture)
-            let population = try await Population(fixture, users: Self.users, contacts: Self.contacts)
-            let observer = try await RetainedViews(fixture)
-            try await population.burst(rounds: 3) { $0.hasSuffix("2") || $0.hasSuffix("4") ? "offline" : "away" }
+            let (population, observer) = try await populate(fixture, final: { $0.hasSuffix("2") || $0.hasSuffix("4") ? "offline" : "away" }, rounds: 3)
             let expected = population.expectedViews
-            try await observer.waitUntilExact(expected, lastSeenUsers: population.usersWithLastSeen)
 
             #expect(await bridge.value.terminate(grace: .seconds(10)) == 0)
             for suffix in ["", "-wal", "-shm"] {

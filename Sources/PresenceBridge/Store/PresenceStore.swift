@@ -167,17 +167,9 @@ final class PresenceStore {
     func savePresence(_ snapshot: [PresenceSnapshot]) throws(StoreError) {
         try transaction { () throws(StoreError) in
             try execute("DELETE FROM devices")
-            let latest = try prepare("""
-                INSERT INTO users(user, latest_live) VALUES(?1, ?2)
-                ON CONFLICT(user) DO UPDATE SET latest_live = max(coalesce(latest_live, ?2), ?2)
-                """)
             for presence in snapshot {
                 for device in presence.devices { try write(.devicePresent(presence.user, device)) }
-                if let time = presence.latestLive {
-                    bind(latest, 1, presence.user.rawValue)
-                    sqlite3_bind_int64(latest, 2, time.millisecondsSinceEpoch)
-                    try run(latest)
-                }
+                if let time = presence.latestLive { try write(.seenLive(presence.user, time)) }
             }
         }
     }
@@ -205,13 +197,7 @@ final class PresenceStore {
     func write(_ change: DurableChange) throws(StoreError) {
         switch change {
         case .lastSeen(let user, let time):
-            let statement = try prepare("""
-                INSERT INTO users(user, last_seen) VALUES(?1, ?2)
-                ON CONFLICT(user) DO UPDATE SET last_seen = max(coalesce(last_seen, ?2), ?2)
-                """)
-            bind(statement, 1, user.rawValue)
-            sqlite3_bind_int64(statement, 2, time.millisecondsSinceEpoch)
-            try run(statement)
+            try raise("last_seen", of: user, to: time)
         case .settings(let user, let settings):
             let statement = try prepare("""
                 INSERT INTO users(user, show_online_status, show_last_seen, show_activity) VALUES(?1, ?2, ?3, ?4)
@@ -234,10 +220,7 @@ final class PresenceStore {
             bindOptional(statement, 5, lost.platform)
             try run(statement)
         case .deviceFound(let user, let device):
-            let statement = try prepare("DELETE FROM lost_devices WHERE user = ?1 AND device = ?2")
-            bind(statement, 1, user.rawValue)
-            bind(statement, 2, device.rawValue)
-            try run(statement)
+            try deleteDevice(device, of: user, from: "lost_devices")
         case .devicePresent(let user, let device):
             let statement = try prepare("INSERT OR REPLACE INTO devices(user, device, status, session, platform) VALUES(?1, ?2, ?3, ?4, ?5)")
             bind(statement, 1, user.rawValue)
@@ -247,19 +230,29 @@ final class PresenceStore {
             bindOptional(statement, 5, device.platform)
             try run(statement)
         case .seenLive(let user, let time):
-            let statement = try prepare("""
-                INSERT INTO users(user, latest_live) VALUES(?1, ?2)
-                ON CONFLICT(user) DO UPDATE SET latest_live = max(coalesce(latest_live, ?2), ?2)
-                """)
-            bind(statement, 1, user.rawValue)
-            sqlite3_bind_int64(statement, 2, time.millisecondsSinceEpoch)
-            try run(statement)
+            try raise("latest_live", of: user, to: time)
         case .deviceAbsent(let user, let device):
-            let statement = try prepare("DELETE FROM devices WHERE user = ?1 AND device = ?2")
-            bind(statement, 1, user.rawValue)
-            bind(statement, 2, device.rawValue)
-            try run(statement)
+            try deleteDevice(device, of: user, from: "devices")
         }
+    }
+
+    /// Sets a time column of `users` to `time` unless it already holds a later one: stored
+    /// times only move forwards.
+    private func raise(_ column: String, of user: UserID, to time: Timestamp) throws(StoreError) {
+        let statement = try prepare("""
+            INSERT INTO users(user, \(column)) VALUES(?1, ?2)
+            ON CONFLICT(user) DO UPDATE SET \(column) = max(coalesce(\(column), ?2), ?2)
+            """)
+        bind(statement, 1, user.rawValue)
+        sqlite3_bind_int64(statement, 2, time.millisecondsSinceEpoch)
+        try run(statement)
+    }
+
+    private func deleteDevice(_ device: DeviceID, of user: UserID, from table: String) throws(StoreError) {
+        let statement = try prepare("DELETE FROM \(table) WHERE user = ?1 AND device = ?2")
+        bind(statement, 1, user.rawValue)
+        bind(statement, 2, device.rawValue)
+        try run(statement)
     }
 
     private func writeList(_ column: String, _ user: UserID, _ list: [UserID]) throws(StoreError) {
