@@ -40,7 +40,6 @@ public final class BridgeFixture: Sendable {
             configuration.password = "pw-bridge"
             configuration.dataDirectory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("bridge-\(UUID().uuidString)").path
-            configuration.timerResolution = 0.01
             configuration.statsInterval = 0.5
             configure(&configuration)
             let fixture = BridgeFixture(broker: broker, configuration: configuration)

@@ -99,7 +99,7 @@ extension Connection {
             state.withLock { $0.resubscribeMids = pending }
         }
         first?.resume(returning: .success(()))
-        if pending.isEmpty { events.append(.connected(sessionPresent: sessionPresent)) }
+        if pending.isEmpty { report(.connected(sessionPresent: sessionPresent)) }
     }
 
     private func didDisconnect(reason: Int32) {
@@ -121,9 +121,10 @@ extension Connection {
         let count = Int(raw.payloadlen)
         let payload: [UInt8] = count > 0 && raw.payload != nil
             ? [UInt8](UnsafeRawBufferPointer(start: raw.payload, count: count)) : []
-        messages.append(MQTTMessage(
+        messagesReceived.add(1, ordering: .relaxed)
+        inbound.append(.message(MQTTMessage(
             topic: String(cString: topic), payload: payload,
-            qos: QoS(rawValue: UInt8(clamping: raw.qos)) ?? .atMostOnce, retain: raw.retain))
+            qos: QoS(rawValue: UInt8(clamping: raw.qos)) ?? .atMostOnce, retain: raw.retain)))
     }
 
     private func didPublish(mid: Int32, reason: Int32) {
@@ -159,8 +160,14 @@ extension Connection {
             if granted.contains(where: { $0 == nil }) {
                 logger.warning("the broker refused some restored subscriptions")
             }
-            events.append(.connected(sessionPresent: false))
+            report(.connected(sessionPresent: false))
         }
+    }
+
+    /// A connection event, in order with the messages (the inbox) and on its own stream.
+    func report(_ event: MQTTConnectionEvent) {
+        inbound.append(.connection(event))
+        events.append(event)
     }
 
     private func didUnsubscribe(mid: Int32) {

@@ -128,11 +128,13 @@ extension Connection {
     }
 
     var statistics: MQTTClientStatistics {
-        let buffer = messages.counters
+        let buffer = inbound.counters
+        let received = messagesReceived.load(ordering: .relaxed)
         return state.withLock { state in
             MQTTClientStatistics(
-                received: buffer.appended, published: state.published, publishesRejected: state.rejected,
-                reconnects: state.reconnects, bufferHighWater: buffer.highWater, buffered: buffer.buffered)
+                received: received, published: state.published, publishesRejected: state.rejected,
+                reconnects: state.reconnects, bufferHighWater: buffer.highWater, buffered: buffer.buffered,
+                receiveStalls: buffer.stalls, receiveDropped: buffer.dropped)
         }
     }
 }

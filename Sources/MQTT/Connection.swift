@@ -83,8 +83,13 @@ final class Connection: @unchecked Sendable {
 
     let configuration: MQTTConfiguration
     let logger: Logger
-    let messages = HandOffBuffer<MQTTMessage>()
+    /// Messages and connection events in order (`MQTTInbox`, `MQTTMessages`), bounded by
+    /// `receiveBufferLimit`.
+    let inbound: HandOffBuffer<MQTTInbound>
+    /// The connection events alone (`MQTTConnectionEvents`), unbounded: they are rare.
     let events = HandOffBuffer<MQTTConnectionEvent>()
+    /// Messages received (the inbound buffer counts events too).
+    let messagesReceived = Atomic<Int>(0)
     let state = Mutex(State())
     let stopSignal = Atomic<UInt8>(0)
     private let sleeper = NSCondition()
@@ -95,6 +100,7 @@ final class Connection: @unchecked Sendable {
     init(configuration: MQTTConfiguration, logger: Logger) {
         _ = libraryInitialization
         self.configuration = configuration
+        inbound = HandOffBuffer(capacity: configuration.receiveBufferLimit ?? .max)
         var logger = logger
         logger[metadataKey: "mqtt.client"] = "\(configuration.clientID)"
         self.logger = logger
@@ -179,10 +185,27 @@ final class Connection: @unchecked Sendable {
 
     // MARK: - Lifecycle
 
-    /// Starts the network thread and waits for the first CONNACK.
+    /// Starts the network thread and waits for the first CONNACK (retrying meanwhile when the
+    /// policy says so). Cancelling the task closes the client.
     func connect() async throws(MQTTError) {
         if let setupError { throw setupError }
-        let result: Result<Void, MQTTError> = await withCheckedContinuation { continuation in
+        let result: Result<Void, MQTTError> = await withTaskCancellationHandler {
+            await firstConnection()
+        } onCancel: {
+            let connecting = state.withLock { $0.firstConnect != nil }
+            if connecting {
+                if stopSignal.load(ordering: .relaxed) == 0 { stopSignal.store(Stop.abort.rawValue, ordering: .releasing) }
+                wakeSleeper()
+            }
+        }
+        if case .failure(let error) = result {
+            await joinNetworkThread()
+            throw error
+        }
+    }
+
+    private func firstConnection() async -> Result<Void, MQTTError> {
+        await withCheckedContinuation { continuation in
             let immediate: Result<Void, MQTTError>? = state.withLock { state in
                 switch state.phase {
                 case .connected, .reconnecting: return .success(())
@@ -211,10 +234,6 @@ final class Connection: @unchecked Sendable {
             }
             if let immediate { continuation.resume(returning: immediate) }
         }
-        if case .failure(let error) = result {
-            await joinNetworkThread()
-            throw error
-        }
     }
 
     /// Stops for good: DISCONNECT (or, with `abort`, a socket shut down without one), thread joined.
@@ -229,7 +248,7 @@ final class Connection: @unchecked Sendable {
         if running {
             wakeSleeper()
         } else {
-            messages.finish()
+            inbound.finish()
             events.finish()
         }
         await joinNetworkThread()
@@ -360,9 +379,12 @@ final class Connection: @unchecked Sendable {
                 wakeups.unsubscribes = Array(state.unsubscribeWaiters.values)
                 state.unsubscribeWaiters.removeAll()
                 state.resubscribeMids.removeAll()
+                let event: MQTTConnectionEvent? = wasConnected ? .disconnected(reason: reason) : nil
+                if state.firstConnect != nil, !stopping, configuration.reconnect.retriesFirstConnection, !error.isPermanent {
+                    return (.retry(wasConnected: false), nil, nil, error)  // connect() goes on waiting
+                }
                 let first = state.firstConnect
                 state.firstConnect = nil
-                let event: MQTTConnectionEvent? = wasConnected ? .disconnected(reason: reason) : nil
                 if first != nil {
                     state.phase = stopping ? .closed : .idle  // idle: connect() may be tried again
                     return (.stop, event, first, error)
@@ -380,9 +402,10 @@ final class Connection: @unchecked Sendable {
         }
         if let event {
             if !stopping { logger.warning("connection lost", metadata: ["reason": "\(error.message)"]) }
-            events.append(event)
+            report(event)
         } else if first == nil && !stopping {
-            logger.warning("reconnect failed", metadata: ["reason": "\(error.message)"])
+            logger.warning(state.withLock { $0.firstConnect != nil } ? "broker not reachable" : "reconnect failed",
+                           metadata: ["reason": "\(error.message)"])
         }
         return outcome
     }
@@ -416,7 +439,7 @@ final class Connection: @unchecked Sendable {
             return (waiters, finish, detach)
         }
         if finish {
-            messages.finish()
+            inbound.finish()
             events.finish()
         }
         detach?.detach()

@@ -1,44 +1,196 @@
+import Dispatch
+import Foundation
 import Synchronization
 
-/// An unbounded single-consumer queue with batched hand-off, behind `MQTTMessages` and
-/// `MQTTConnectionEvents`.
+/// A single-consumer queue with batched hand-off from the network thread to one task: behind
+/// `MQTTInbox`, `MQTTMessages` and `MQTTConnectionEvents`.
 ///
-/// The producer (the network thread) appends under the lock and wakes the consumer only when
-/// the consumer is parked, which happens only when the buffer was empty: under load one wake-up
-/// serves a whole batch. The consumer swaps the whole buffer out in one lock acquisition and
-/// hands its emptied array back, so capacity is reused. Nothing is ever dropped: the buffer is
-/// unbounded and its high-water mark is counted.
+/// The producer appends under the lock and wakes the consumer only when the consumer is parked,
+/// which happens only when the buffer was empty: under load one wake-up serves a whole batch.
+/// The consumer swaps the whole buffer out in one lock acquisition and hands its emptied array
+/// back, so capacity is reused.
+///
+/// The bound: with a `capacity`, a producer that finds the buffer full waits (it is a thread of
+/// its own, never a task) until the consumer has taken the batch; each such wait is counted as
+/// a stall. While the network thread waits it reads nothing from the socket, so TCP pushes back
+/// on the broker, which queues for this client (mosquitto's `max_queued_messages`). Nothing is
+/// dropped, except what arrives after `finish()` or `stopTaking()`.
+///
+/// The consumer can wait with a timeout (the deadline of its own timers) and can be woken
+/// without an element (`wake()`), so one buffer is all a single-writer loop needs to wait on.
 final class HandOffBuffer<Element: Sendable>: Sendable {
     private struct State {
         var items: [Element] = []
         var waiter: CheckedContinuation<Void, Never>?
+        /// Numbers the consumer's parks, so that a timer armed for one cannot end a later one.
+        var park: UInt64 = 0
+        /// The park the armed timer is for.
+        var timedPark: UInt64 = 0
+        /// A `wake()` that found nobody parked: the next `take` returns at once.
+        var woken = false
         var finished = false
+        /// The consumer will never take again: elements are dropped, producers never wait.
+        var discarding = false
+        var producerWaiting = false
         var appended = 0
+        var dropped = 0
         var highWater = 0
+        var stalls = 0
     }
 
+    /// The most elements held at once; `Int.max` = unbounded.
+    let capacity: Int
     private let state = Mutex(State())
+    /// Where a producer waits for room while the buffer is full.
+    private let room = NSCondition()
+    /// Ends a timed park. `nonisolated(unsafe)`: created in `init` and only scheduled (a
+    /// thread-safe call of libdispatch) afterwards; its handler only takes `state`'s lock.
+    private nonisolated(unsafe) let timer: DispatchSourceTimer
 
-    init() {}
+    init(capacity: Int = .max) {
+        self.capacity = max(capacity, 1)
+        timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.setEventHandler { [weak self] in self?.timerFired() }
+        timer.schedule(deadline: .distantFuture)
+        timer.activate()
+    }
 
-    /// Adds one element; wakes the consumer if it is parked. Ignored after `finish()`.
+    deinit {
+        timer.cancel()
+    }
+
+    /// Adds one element and wakes the consumer if it is parked; waits for room while the
+    /// buffer is full. Dropped after `finish()` or `stopTaking()`.
     func append(_ element: Element) {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard !state.finished else { return nil }
-            state.items.append(element)
-            state.appended += 1
-            if state.items.count > state.highWater { state.highWater = state.items.count }
-            let waiter = state.waiter
-            state.waiter = nil
-            return waiter
+        while true {
+            var mustWait = false
+            let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+                if state.finished || state.discarding {
+                    state.dropped += 1
+                    return nil
+                }
+                if state.items.count >= capacity {
+                    if !state.producerWaiting { state.stalls += 1 }
+                    state.producerWaiting = true
+                    mustWait = true
+                    return nil
+                }
+                state.items.append(element)
+                state.appended += 1
+                if state.items.count > state.highWater { state.highWater = state.items.count }
+                let waiter = state.waiter
+                state.waiter = nil
+                return waiter
+            }
+            guard mustWait else {
+                waiter?.resume()
+                return
+            }
+            room.lock()
+            while state.withLock({ $0.producerWaiting }) { room.wait() }
+            room.unlock()
         }
-        waiter?.resume()
     }
 
     /// Ends the sequence once the buffered elements are consumed.
     func finish() {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
             state.finished = true
+            return Self.releaseAll(&state)
+        }
+        releaseProducer()
+        waiter?.resume()
+    }
+
+    /// The consumer is gone for good: what is buffered and what comes later is dropped (and
+    /// counted), and a producer never waits again.
+    func stopTaking() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.discarding = true
+            state.dropped += state.items.count
+            state.items.removeAll()
+            return Self.releaseAll(&state)
+        }
+        releaseProducer()
+        waiter?.resume()
+    }
+
+    /// Ends the consumer's current wait (or its next one, if it is not waiting) without an element.
+    func wake() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard let waiter = state.waiter else {
+                state.woken = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// The buffer's counters so far.
+    var counters: (appended: Int, highWater: Int, buffered: Int, stalls: Int, dropped: Int) {
+        state.withLock { ($0.appended, $0.highWater, $0.items.count, $0.stalls, $0.dropped) }
+    }
+
+    /// Moves every buffered element into `batch` (which must be empty), waiting while there are
+    /// none. Leaves `batch` empty when the buffer is finished and drained, when the task is
+    /// cancelled, when `wake()` was called, when `timeout` passed, or for a second consumer that
+    /// finds another one already parked.
+    func take(into batch: inout [Element], timeout: Duration? = nil, isolation: isolated (any Actor)? = #isolation) async {
+        if takeReady(into: &batch) || Task.isCancelled || timeout.map({ $0 <= .zero }) == true { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, Never>) in
+                let park: UInt64? = state.withLock { state in
+                    if !state.items.isEmpty || state.finished || state.discarding || state.woken
+                        || state.waiter != nil || Task.isCancelled {
+                        return nil
+                    }
+                    state.park &+= 1
+                    state.waiter = continuation
+                    if timeout != nil { state.timedPark = state.park }
+                    return state.park
+                }
+                guard park != nil else {
+                    continuation.resume()
+                    return
+                }
+                if let timeout {
+                    let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+                    timer.schedule(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds)), leeway: .microseconds(500))
+                }
+            }
+        } onCancel: {
+            wake()
+        }
+        _ = takeReady(into: &batch)
+    }
+
+    /// Takes what is buffered without waiting; true when the caller should not wait (elements
+    /// taken, finished, or a pending wake consumed).
+    private func takeReady(into batch: inout [Element]) -> Bool {
+        var releaseRoom = false
+        let ready: Bool = state.withLock { state in
+            if !state.items.isEmpty {
+                swap(&state.items, &batch)
+                releaseRoom = state.producerWaiting
+                state.producerWaiting = false
+                state.woken = false
+                return true
+            }
+            if state.woken {
+                state.woken = false
+                return true
+            }
+            return state.finished || state.discarding || state.waiter != nil
+        }
+        if releaseRoom { releaseProducer() }
+        return ready
+    }
+
+    private func timerFired() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard state.waiter != nil, state.park == state.timedPark else { return nil }
             let waiter = state.waiter
             state.waiter = nil
             return waiter
@@ -46,44 +198,17 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
         waiter?.resume()
     }
 
-    /// (elements appended so far, high-water mark, elements buffered now).
-    var counters: (appended: Int, highWater: Int, buffered: Int) {
-        state.withLock { ($0.appended, $0.highWater, $0.items.count) }
+    private static func releaseAll(_ state: inout State) -> CheckedContinuation<Void, Never>? {
+        state.producerWaiting = false
+        let waiter = state.waiter
+        state.waiter = nil
+        return waiter
     }
 
-    /// Moves every buffered element into `batch` (which must be empty), waiting while there are none.
-    /// Leaves `batch` empty when the buffer is finished and drained, when the task is cancelled,
-    /// or for a second consumer that finds another one already parked.
-    func take(into batch: inout [Element], isolation: isolated (any Actor)? = #isolation) async {
-        while true {
-            let done: Bool = state.withLock { state in
-                if !state.items.isEmpty {
-                    swap(&state.items, &batch)
-                    return true
-                }
-                return state.finished || state.waiter != nil
-            }
-            if done || Task.isCancelled { return }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow: Bool = state.withLock { state in
-                        if !state.items.isEmpty || state.finished || state.waiter != nil || Task.isCancelled {
-                            return true
-                        }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            } onCancel: {
-                let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-                    let waiter = state.waiter
-                    state.waiter = nil
-                    return waiter
-                }
-                waiter?.resume()
-            }
-        }
+    private func releaseProducer() {
+        room.lock()
+        room.broadcast()
+        room.unlock()
     }
 }
 
@@ -95,6 +220,8 @@ struct HandOffIterator<Element: Sendable> {
 
     init(buffer: HandOffBuffer<Element>) { self.buffer = buffer }
 
+    /// The next element; nil at the end (the iterators never call `wake()` or use a timeout,
+    /// so an empty batch means finished, cancelled or a second consumer).
     mutating func next(isolation: isolated (any Actor)?) async -> Element? {
         if index < batch.count {
             let element = batch[index]
@@ -108,4 +235,9 @@ struct HandOffIterator<Element: Sendable> {
         index = 1
         return batch[0]
     }
+}
+
+extension HandOffBuffer {
+    /// True once no element can come any more (finished and drained, or no longer taken).
+    var isOver: Bool { state.withLock { ($0.finished && $0.items.isEmpty) || $0.discarding } }
 }

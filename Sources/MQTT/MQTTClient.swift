@@ -62,9 +62,13 @@ public final class MQTTClient: Sendable {
         await connection.waitForPublishes()
     }
 
-    /// The received messages; one consumer only. Unbounded batched buffer, never drops
-    /// (see `MQTTMessages`); the high-water mark is in `statistics`.
-    public var messages: MQTTMessages { MQTTMessages(buffer: connection.messages) }
+    /// The received messages; one consumer only, and not together with `inbox` (see
+    /// `MQTTMessages`); the high-water mark is in `statistics`.
+    public var messages: MQTTMessages { MQTTMessages(buffer: connection.inbound) }
+
+    /// Messages and connection events in one order, taken in batches; one consumer only, and
+    /// not together with `messages` (see `MQTTInbox`).
+    public var inbox: MQTTInbox { MQTTInbox(buffer: connection.inbound) }
 
     /// Connection events (connected, disconnected with a reason); one consumer only.
     public var connectionEvents: MQTTConnectionEvents { MQTTConnectionEvents(buffer: connection.events) }

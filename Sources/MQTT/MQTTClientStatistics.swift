@@ -1,6 +1,6 @@
 /// Counters of one client since it was created.
 public struct MQTTClientStatistics: Sendable, Equatable {
-    /// Messages received from the broker (handed to `messages`).
+    /// Messages received from the broker (handed to the inbox).
     public var received: Int
     /// Messages handed to libmosquitto by `publish`.
     public var published: Int
@@ -8,8 +8,14 @@ public struct MQTTClientStatistics: Sendable, Equatable {
     public var publishesRejected: Int
     /// Successful reconnections after a lost connection (the first connection not counted).
     public var reconnects: Int
-    /// The most messages ever waiting in the `messages` buffer at once (the buffer is unbounded).
+    /// The most messages and events ever waiting in the inbox at once.
     public var bufferHighWater: Int
-    /// Messages waiting in the `messages` buffer now.
+    /// Messages and events waiting in the inbox now.
     public var buffered: Int
+    /// Times the network thread found the inbox full and waited for the consumer
+    /// (`MQTTConfiguration.receiveBufferLimit`).
+    public var receiveStalls: Int = 0
+    /// Messages dropped because the consumer had stopped taking (`MQTTInbox.stopTaking()`) or
+    /// the client was closed.
+    public var receiveDropped: Int = 0
 }

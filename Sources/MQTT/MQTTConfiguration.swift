@@ -29,6 +29,10 @@ public struct MQTTConfiguration: Sendable {
     public var tcpNoDelay: Bool = true
     /// publish() waits while this many publishes are unacknowledged (QoS 0 counts until written).
     public var maxInflightPublishes: Int = 1000
+    /// The most messages (and connection events) waiting in the inbox; nil = unbounded. When it
+    /// is full the network thread waits for the consumer (see `MQTTInbox`): back-pressure to the
+    /// broker instead of memory without end, for a consumer that keeps taking.
+    public var receiveBufferLimit: Int?
     /// Automatic reconnection after a lost connection.
     public var reconnect: MQTTReconnectPolicy = .init()
     /// Resubscribe by itself after a reconnect without a session. A service that resynchronises

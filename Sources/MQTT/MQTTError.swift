@@ -12,40 +12,49 @@ import Darwin
 /// with their descriptions from `mosquitto_strerror` / `mosquitto_connack_string` /
 /// `mosquitto_reason_string`, so no caller imports the C module.
 public struct MQTTError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What went wrong, coarsely; `message` has the detail.
-    public enum Code: Sendable, Hashable {
+    /// What went wrong, coarsely; `message` has the detail. A struct with static members, not
+    /// an enum, so that new codes can come without breaking a caller's `switch` (which needs a
+    /// `default:`).
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's name, e.g. `notAuthorized`.
+        public let name: String
+
+        private init(_ name: String) { self.name = name }
+
+        public var description: String { name }
+
         /// The broker refused the credentials or the client (bad user name or password, not authorized).
-        case notAuthorized
+        public static let notAuthorized = Code("notAuthorized")
         /// The TCP connection was refused, or the broker refused the connection for another reason.
-        case connectionRefused
+        public static let connectionRefused = Code("connectionRefused")
         /// There is no connection (not connected yet, or it dropped).
-        case noConnection
+        public static let noConnection = Code("noConnection")
         /// The connection was lost while waiting for an answer.
-        case connectionLost
+        public static let connectionLost = Code("connectionLost")
         /// The broker cannot be reached: host name lookup failed.
-        case lookupFailed
+        public static let lookupFailed = Code("lookupFailed")
         /// The URL is not `mqtt://host[:port]` or `mqtts://host[:port]`.
-        case invalidURL
+        public static let invalidURL = Code("invalidURL")
         /// An argument was rejected (topic, filter, client id, option).
-        case invalidArgument
+        public static let invalidArgument = Code("invalidArgument")
         /// A topic or filter was not valid UTF-8.
-        case malformedUTF8
+        public static let malformedUTF8 = Code("malformedUTF8")
         /// The payload or packet is larger than the protocol or the broker allows.
-        case payloadTooLarge
+        public static let payloadTooLarge = Code("payloadTooLarge")
         /// TLS set-up or handshake failed.
-        case tls
+        public static let tls = Code("tls")
         /// The protocol was violated (by either side) or a feature is not supported.
-        case protocolError
+        public static let protocolError = Code("protocolError")
         /// The client was used in the wrong state (closed, or `connect()` while connecting).
-        case invalidState
+        public static let invalidState = Code("invalidState")
         /// The keepalive expired: the broker stopped answering.
-        case keepaliveTimeout
+        public static let keepaliveTimeout = Code("keepaliveTimeout")
         /// An operating-system error; `errno` is set.
-        case system
+        public static let system = Code("system")
         /// Out of memory.
-        case noMemory
+        public static let noMemory = Code("noMemory")
         /// Anything else; `mosquittoCode` or `reasonCode` tells which.
-        case other
+        public static let other = Code("other")
     }
 
     /// What went wrong.
@@ -66,6 +75,13 @@ public struct MQTTError: Error, Sendable, Equatable, CustomStringConvertible {
         self.mosquittoCode = mosquittoCode
         self.reasonCode = reasonCode
         self.errno = errno
+    }
+
+    /// True when trying again cannot help without a change of configuration: refused
+    /// credentials, an invalid URL, argument or client id, a TLS set-up or a protocol mismatch.
+    /// Every other failure (refused or lost connections, lookups, timeouts) may pass.
+    public var isPermanent: Bool {
+        [.notAuthorized, .invalidArgument, .invalidURL, .protocolError, .tls, .malformedUTF8, .invalidState].contains(code)
     }
 
     /// `code: message`.

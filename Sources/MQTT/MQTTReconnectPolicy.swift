@@ -2,7 +2,8 @@
 ///
 /// The n-th retry waits `min(maximumDelay, initialDelay * 2^(n-1))`, spread by ± `jitter`
 /// (a fraction, 0.25 = ±25%) so that many clients dropped together do not return together.
-/// The first connection is never retried: `connect()` reports its failure.
+/// The first connection is retried only with `retriesFirstConnection`: otherwise `connect()`
+/// reports its failure at once.
 public struct MQTTReconnectPolicy: Sendable, Hashable {
     /// Delay before the first retry.
     public var initialDelay: Duration
@@ -12,14 +13,20 @@ public struct MQTTReconnectPolicy: Sendable, Hashable {
     public var jitter: Double
     /// false = a lost connection ends the client (its streams finish).
     public var enabled: Bool
+    /// true = `connect()` also retries with this back-off until the broker answers, and fails
+    /// only for an error a retry cannot fix (`MQTTError.isPermanent`) or when its task is
+    /// cancelled: for a service that may start before its broker.
+    public var retriesFirstConnection: Bool
 
     /// The defaults: 100 ms doubling up to 30 s, ±25%, enabled.
     public init(
         initialDelay: Duration = .milliseconds(100),
         maximumDelay: Duration = .seconds(30),
         jitter: Double = 0.25,
-        enabled: Bool = true
+        enabled: Bool = true,
+        retriesFirstConnection: Bool = false
     ) {
+        self.retriesFirstConnection = retriesFirstConnection
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay
         self.jitter = jitter

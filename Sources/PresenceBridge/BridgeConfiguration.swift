@@ -39,8 +39,11 @@ public struct BridgeConfiguration: Sendable {
     /// Most views a read-back asks the broker for at once: more and it reads them in batches of
     /// viewers. Must stay well under the broker's `max_queued_messages` (1,000,000 as shipped).
     public var readBackBatch = 200_000
-    /// How finely timers (liveness, grace, activity leases) are resolved.
-    public var timerResolution = 0.02
+    /// Most messages waiting for the writer: when that many are, the MQTT network thread stops
+    /// reading until the writer has taken them, and the broker queues for the bridge meanwhile
+    /// (up to its `max_queued_messages`, 1,000,000 as shipped). The bound on the memory of input
+    /// that the writer has not handled yet.
+    public var receiveBuffer = 100_000
     public var version = "0.1.0"
 
     public init() {}
@@ -68,6 +71,9 @@ public struct BridgeConfiguration: Sendable {
         // Views are stale while the bridge is away: retry the broker at least once a second (one
         // connection attempt a second costs the broker nothing next to an outage of presence).
         mqtt.reconnect.maximumDelay = .seconds(1)
+        // The bridge may start before its broker: wait for it with the same back-off.
+        mqtt.reconnect.retriesFirstConnection = true
+        mqtt.receiveBufferLimit = receiveBuffer
         return mqtt
     }
 

@@ -22,7 +22,6 @@ final class BridgeWriter {
     let configuration: BridgeConfiguration
     let outbox: Outbox
     let store: PresenceStore
-    private let schedule: WakeSchedule
     let logger: Logger
     private let decoder: InputDecoder
     private let startedAt: Timestamp
@@ -58,12 +57,11 @@ final class BridgeWriter {
     private var checkpointsSent: [(at: Timestamp, sequence: Int64)] = []
 
     init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore,
-         schedule: WakeSchedule, logger: Logger, startedAt: Timestamp, wake: @escaping @Sendable () -> Void) {
+         logger: Logger, startedAt: Timestamp, wake: @escaping @Sendable () -> Void) {
         self.wake = wake
         self.configuration = configuration
         self.outbox = outbox
         self.store = store
-        self.schedule = schedule
         self.logger = logger
         self.startedAt = startedAt
         decoder = InputDecoder(topics: configuration.topics, maximumList: configuration.maximumList,
@@ -80,11 +78,11 @@ final class BridgeWriter {
         return false
     }
 
-    /// Handles one batch; returns false when the bridge is to shut down.
-    func handle(_ events: [BridgeEvent]) -> Bool {
-        var keepRunning = true
-        for event in events {
-            switch event {
+    /// Handles one batch of what the client received, in order, then the timers that are due
+    /// (an empty batch: the deadline passed, or the writer asked for another turn).
+    func handle(_ batch: [MQTTInbound]) {
+        for inbound in batch {
+            switch inbound {
             case .message(let message):
                 receive(message, at: .now())
             case .connection(.connected):
@@ -99,17 +97,19 @@ final class BridgeWriter {
                 phase = .disconnected
                 resync = nil
                 catchUp = nil
-            case .tick:
-                tick(at: .now())
-            case .shutdown:
-                keepRunning = false
             }
         }
+        let now = Timestamp.now()
+        if let deadline = wakeTime(), now >= deadline { tick(at: now) }
         flush()
-        advanceResync(at: .now())
-        advanceCatchUp(at: .now())
-        schedule.set(wakeTime())
-        return keepRunning
+        advanceResync(at: now)
+        advanceCatchUp(at: now)
+    }
+
+    /// How long the writer may wait for input before a timer of its own is due (nil: no timer).
+    func timeUntilNextDeadline(from now: Timestamp) -> Duration? {
+        guard let deadline = wakeTime() else { return nil }
+        return .milliseconds(max(deadline.millisecondsSinceEpoch - now.millisecondsSinceEpoch, 0))
     }
 
     // MARK: - Resynchronisation
@@ -478,6 +478,8 @@ final class BridgeWriter {
         return current
     }
 
+    /// The earliest of the writer's own deadlines: the engine's next timer, the replay's
+    /// timeout, the next checkpoint and the next `bridge/stats`.
     private func wakeTime() -> Timestamp? {
         var times: [Timestamp] = []
         if let deadline = engine.nextDeadline { times.append(deadline) }

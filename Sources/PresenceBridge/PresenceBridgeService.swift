@@ -9,14 +9,20 @@ import Synchronization
 /// shutdown (SIGINT/SIGTERM through a `ServiceGroup`, or `shutdown()`), then finishes in-flight
 /// work, flushes the store, sets `bridge/status` offline and disconnects.
 ///
-/// Tasks, all inside `run()`: two forwarders (MQTT messages, connection events) and a timer
-/// feed the `BridgeInbox`; the single writer (`BridgeWriter`) drains it; one publisher drains
-/// the `Outbox` into the MQTT client.
+/// The pipeline, one direction: libmosquitto's network thread hands messages and connection
+/// events, in order, to the client's bounded inbox (`MQTTInbox`); the single writer
+/// (`BridgeWriter`) takes them a batch at a time on a thread of its own (`WriterThread`), waiting
+/// at most until its own next deadline (the engine's timers, the replay's, the checkpoint's and
+/// `bridge/stats`'), and queues what it decided in the `Outbox`; one publisher task, a child of
+/// the service's task group, drains the outbox into the connection.
 public final class PresenceBridgeService: Service, Sendable {
     private let configuration: BridgeConfiguration
     private let logger: Logger
-    private let inbox = BridgeInbox()
     private let snapshot = Mutex(BridgeSnapshot())
+    /// Set by `shutdown()` (or a graceful shutdown); the writer stops at its next turn.
+    private let stopRequested = Atomic<Bool>(false)
+    /// The inbox the writer waits on, once connected: a shutdown wakes it.
+    private let runningInbox = Mutex<MQTTInbox?>(nil)
 
     public init(configuration: BridgeConfiguration, logger: Logger = Logger(label: "presence-bridge")) {
         self.configuration = configuration
@@ -30,13 +36,16 @@ public final class PresenceBridgeService: Service, Sendable {
     public var isLive: Bool { snapshot.withLock { $0.isLive } }
 
     /// Asks a running service to stop as on SIGTERM.
-    public func shutdown() { inbox.post(.shutdown) }
+    public func shutdown() {
+        stopRequested.store(true, ordering: .releasing)
+        runningInbox.withLock { $0 }?.wake()
+    }
 
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await serve()
         } onGracefulShutdown: {
-            self.inbox.post(.shutdown)
+            self.shutdown()
         }
     }
 
@@ -44,75 +53,61 @@ public final class PresenceBridgeService: Service, Sendable {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let store = try PresenceStore(directory: configuration.dataDirectory)
         let client = MQTTClient(configuration: try configuration.mqtt(), logger: logger)
-        guard try await connect(client) else { return }
+        // The MQTT client retries until the broker answers; a refused login or a bad
+        // configuration (URL, client id, TLS) fails at once, and a shutdown ends the wait.
+        do {
+            try await cancelWhenGracefulShutdown { try await client.connect() }
+        } catch let error as MQTTError where !error.isPermanent {
+            logger.notice("stopped before the broker answered", metadata: ["error": "\(error)"])
+            return
+        }
+        let inbox = client.inbox
+        runningInbox.withLock { $0 = inbox }
+        if stopRequested.load(ordering: .acquiring) { inbox.wake() }
 
-        let outbox = Outbox(whenDrained: { [inbox] in inbox.post(.tick) })
-        let schedule = WakeSchedule()
+        let outbox = Outbox(whenDrained: { inbox.wake() })
         let startedAt = Timestamp.now()
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
-                                  schedule: schedule, logger: logger, startedAt: startedAt,
-                                  wake: { [inbox] in inbox.post(.tick) })
+                                  logger: logger, startedAt: startedAt, wake: { inbox.wake() })
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
-        let publisher = Task { [logger] in
-            await Self.publish(outbox, through: client, logger: logger)
-        }
-
+        let writerThread = WriterThread()
+        defer { writerThread.stop() }
         await withTaskGroup(of: Void.self) { group in
-            let inbox = self.inbox
-            group.addTask {
-                for await message in client.messages { inbox.post(.message(message)) }
+            group.addTask { [logger] in
+                await Self.publish(outbox, through: client, logger: logger)
             }
-            group.addTask {
-                for await event in client.connectionEvents { inbox.post(.connection(event)) }
+            await withTaskExecutorPreference(writerThread) {
+                await write(writer, from: inbox)
             }
-            let resolution = Duration.milliseconds(Int64(max(1, configuration.timerResolution * 1000)))
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: resolution)
-                    if schedule.claimTick(at: .now()) { inbox.post(.tick) }
-                }
-            }
-
-            writer.beginResync(at: .now())
-            publishSnapshot(writer)
-            while writer.handle(await inbox.take()) {
-                publishSnapshot(writer)
-            }
-            writer.finish()
-            publishSnapshot(writer)
-
-            // Shutting down: everything decided is queued; send it, then say goodbye.
+            // Shutting down: everything decided is queued; send it, then say goodbye. The inbox
+            // is not read any more, so the network thread must never wait for room in it.
+            inbox.stopTaking()
             outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic,
                                        payload: configuration.statusPayload(online: false, startedAt: startedAt),
                                        qos: .atLeastOnce, retain: true))
             outbox.close()
-            await publisher.value
+            await group.waitForAll()
             await client.waitForPublishes()
             await client.disconnect()
-            group.cancelAll()
         }
         logger.info("stopped")
     }
 
-    /// Connects, retrying with backoff while the broker is unreachable; a refused login or a bad
-    /// configuration (URL, client id, TLS) fails at once.
-    /// Returns false when a shutdown came first.
-    private func connect(_ client: MQTTClient) async throws -> Bool {
-        var delay = Duration.milliseconds(200)
-        while true {
-            do {
-                try await client.connect()
-                return true
-            } catch let error where [.notAuthorized, .invalidArgument, .invalidURL, .protocolError, .tls].contains(error.code) {
-                throw error
-            } catch {
-                logger.warning("broker not reachable; retrying", metadata: ["error": "\(error)", "retry-in": "\(delay)"])
-            }
-            try? await Task.sleep(for: delay)
-            if Task.isCancelled || Task.isShuttingDownGracefully { return false }
-            delay = min(delay * 2, .seconds(10))
+    /// The writer's loop: a batch of what the client received (or nothing, at the writer's
+    /// deadline or when woken), handled, until a shutdown, a cancellation or the client's end.
+    private func write(_ writer: BridgeWriter, from inbox: MQTTInbox) async {
+        writer.beginResync(at: .now())
+        publishSnapshot(writer)
+        var batch: [MQTTInbound] = []
+        while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
+            await inbox.take(into: &batch, timeout: writer.timeUntilNextDeadline(from: .now()))
+            if batch.isEmpty, inbox.isFinished { break }
+            writer.handle(batch)
+            publishSnapshot(writer)
         }
+        writer.finish()
+        publishSnapshot(writer)
     }
 
     /// Drains the outbox into the connection in order, until it is closed and empty.
@@ -127,7 +122,7 @@ public final class PresenceBridgeService: Service, Sendable {
                 logger.warning("\(what) failed", metadata: ["error": "\(error)", "failures": "\(failures)"])
             }
         }
-        while let batch = await outbox.take() {
+        while let batch = await outbox.take(), !Task.isCancelled {
             var connection = client.statistics.reconnects
             var handled = 0
             defer { outbox.noteHandled(handled) }

@@ -183,16 +183,20 @@ final class Outbox: Sendable {
     /// The sequence of the latest checkpoint handed to the connection (0: none yet).
     var checkpointSent: Int64 { state.withLock { $0.checkpointSent } }
 
-    /// The next batch, in order; nil once closed and empty.
+    /// The next batch, in order; nil once closed and empty. Cancelling the task closes the outbox.
     func take() async -> [OutboxItem]? {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [OutboxItem]?? in
-                if !state.items.isEmpty { return .some(state.takeItems()) }
-                if state.closed { return .some(nil) }
-                state.waiter = continuation
-                return nil
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> [OutboxItem]?? in
+                    if !state.items.isEmpty { return .some(state.takeItems()) }
+                    if state.closed { return .some(nil) }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
             }
-            if let ready { continuation.resume(returning: ready) }
+        } onCancel: {
+            close()
         }
     }
 
