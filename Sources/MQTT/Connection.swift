@@ -92,6 +92,8 @@ final class Connection: @unchecked Sendable {
     let messagesReceived = Atomic<Int>(0)
     let state = Mutex(State())
     let stopSignal = Atomic<UInt8>(0)
+    /// `dropConnection()` asked to close the socket without DISCONNECT and reconnect.
+    let dropRequested = Atomic<Bool>(false)
     private let sleeper = NSCondition()
     private(set) var handle: OpaquePointer?
     private var connectProperties: OpaquePointer?
@@ -137,6 +139,16 @@ final class Connection: @unchecked Sendable {
         if connectProperties != nil { mosquitto_property_free_all(&connectProperties) }
     }
 
+    /// Sets the will libmosquitto sends with the next CONNECT.
+    private static func setWill(_ will: MQTTMessage, on mosq: OpaquePointer) throws(MQTTError) {
+        let rc = will.payload.withUnsafeBytes { bytes in
+            mosquitto_will_set_v5(
+                mosq, will.topic, Int32(clamping: bytes.count), bytes.baseAddress,
+                Int32(will.qos.rawValue), will.retain, nil)
+        }
+        if rc != MOSQError.success { throw MQTTError(mosquitto: rc, errno: cmosquitto_errno(), context: "will on '\(will.topic)'") }
+    }
+
     private func configure(_ mosq: OpaquePointer) throws(MQTTError) {
         func check(_ rc: Int32, _ what: String) throws(MQTTError) {
             if rc != MOSQError.success { throw MQTTError(mosquitto: rc, errno: cmosquitto_errno(), context: what) }
@@ -151,14 +163,7 @@ final class Connection: @unchecked Sendable {
         if let username = configuration.username {
             try check(mosquitto_username_pw_set(mosq, username, configuration.password), "user name and password")
         }
-        if let will = configuration.will {
-            let rc = will.payload.withUnsafeBytes { bytes in
-                mosquitto_will_set_v5(
-                    mosq, will.topic, Int32(clamping: bytes.count), bytes.baseAddress,
-                    Int32(will.qos.rawValue), will.retain, nil)
-            }
-            try check(rc, "will on '\(will.topic)'")
-        }
+        if let will = configuration.will { try Self.setWill(will, on: mosq) }
         if let tls = configuration.tls {
             // Without a CA file the system's trust store is used; mosquitto_tls_set needs a CA
             // file or folder, so a client certificate alone goes with the system's folder.
@@ -213,6 +218,9 @@ final class Connection: @unchecked Sendable {
                 case .closed: return .failure(.invalidState("the client is closed"))
                 case .idle: break
                 }
+                // Checked under the lock that the cancellation handler takes too: either it sees
+                // the attempt, or the attempt sees the cancellation.
+                if Task.isCancelled { return .failure(.invalidState("connect() was cancelled")) }
                 if state.threadRunning { return .failure(.invalidState("the client is still shutting down")) }
                 if let previous = state.thread {
                     previous.join()  // ended already (a failed first connect); returns at once
@@ -293,6 +301,13 @@ final class Connection: @unchecked Sendable {
                 state.disconnectReason = nil
             }
             var failure: MQTTError?
+            if let makeWill = configuration.makeWill {
+                do throws(MQTTError) {
+                    if let will = makeWill() { try Self.setWill(will, on: mosq) } else { mosquitto_will_clear(mosq) }
+                } catch {
+                    logger.error("cannot set the will of this connection", metadata: ["error": "\(error)"])
+                }
+            }
             let rc = configuration.host.withCString { host in
                 mosquitto_connect_bind_v5(
                     mosq, host, Int32(configuration.port), Int32(configuration.keepAlive), nil, connectProperties)
@@ -338,6 +353,10 @@ final class Connection: @unchecked Sendable {
                 if !socketShutDown, stop == Stop.abort.rawValue || waited > .seconds(3) {
                     socketShutDown = shutDownSocket(mosq)
                 }
+            }
+            if dropRequested.exchange(false, ordering: .acquiringAndReleasing), stop == 0 {
+                logger.info("dropping the connection without DISCONNECT, as asked")
+                _ = shutDownSocket(mosq)
             }
             let rc = mosquitto_loop(mosq, 100, 1)
             if rc != MOSQError.success {
@@ -404,8 +423,9 @@ final class Connection: @unchecked Sendable {
             if !stopping { logger.warning("connection lost", metadata: ["reason": "\(error.message)"]) }
             report(event)
         } else if first == nil && !stopping {
-            logger.warning(state.withLock { $0.firstConnect != nil } ? "broker not reachable" : "reconnect failed",
-                           metadata: ["reason": "\(error.message)"])
+            let connecting = state.withLock { $0.firstConnect != nil }
+            logger.warning(connecting ? "broker not reachable" : "reconnect failed", metadata: ["reason": "\(error.message)"])
+            if case .retry = outcome { report(.attemptFailed(reason: error.message)) }
         }
         return outcome
     }

@@ -79,6 +79,12 @@ public final class MQTTClient: Sendable {
         await connection.close(abort: false)
     }
 
+    /// Closes the socket without DISCONNECT, as a network failure would (the broker publishes
+    /// the will), and reconnects by the policy: `.disconnected` then `.connected` follow.
+    public func dropConnection() {
+        connection.dropRequested.store(true, ordering: .releasing)
+    }
+
     /// Closes the socket without DISCONNECT, so the broker publishes the will; otherwise like
     /// `disconnect()`. For tests and benchmarks that simulate a vanished device.
     public func abortConnection() async {

@@ -25,6 +25,9 @@ public struct MQTTConfiguration: Sendable {
     public var sessionExpiryInterval: UInt32 = 0xFFFF_FFFF
     /// The last will, published by the broker when the connection ends without DISCONNECT.
     public var will: MQTTMessage?
+    /// A will made anew before every connection attempt, on the network thread (nil: none):
+    /// for a device whose will names the session of each connection. Replaces `will`.
+    public var makeWill: (@Sendable () -> MQTTMessage?)?
     /// Disable Nagle's algorithm (measured here: loopback p99 ~27 ms with Nagle, ~1 ms without).
     public var tcpNoDelay: Bool = true
     /// publish() waits while this many publishes are unacknowledged (QoS 0 counts until written).

@@ -6,4 +6,7 @@ public enum MQTTConnectionEvent: Sendable, Equatable {
     /// An established connection went away; messages may have been missed until the next `.connected`.
     /// `disconnect()` / `abortConnection()` end the sequence with one of these too.
     case disconnected(reason: String)
+    /// An attempt to connect again (or, with `retriesFirstConnection`, for the first time)
+    /// failed; the next one follows after the policy's delay.
+    case attemptFailed(reason: String)
 }

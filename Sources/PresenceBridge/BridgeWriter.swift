@@ -97,6 +97,8 @@ final class BridgeWriter {
                 phase = .disconnected
                 resync = nil
                 catchUp = nil
+            case .connection(.attemptFailed):
+                break  // the MQTT client logs it and tries again
             }
         }
         let now = Timestamp.now()

@@ -1,43 +1,34 @@
 import Logging
 import MQTT
 import PresenceCore
+import Synchronization
 
-/// The one task that owns a device's (or viewer's) MQTT connections, one `MQTTClient` per
-/// connection: libmosquitto fixes the will at connect time, and every connection of a device
-/// has its own session in its will.
+/// The one task that owns a device's (or viewer's) MQTT client, for the runner's whole life:
+/// the MQTT module reconnects it by `PresenceConfiguration.reconnect`, and gives every
+/// connection a will of its own (`makeWill`), naming a fresh session.
 ///
 /// Rules: each connection gets a fresh session; on connect the device publishes its state
 /// (retained, QoS 1, with session and platform), subscribes to its views, its errors and its own
 /// user-level inputs (read back to confirm settings and lists), and sends what is not confirmed
-/// yet; it heartbeats every interval; a lost connection is replaced after the policy's back-off,
-/// forever, until `stop`. Not Sendable: it lives in its task.
+/// yet; it heartbeats every interval while connected; the first connection's failure goes to
+/// the caller of `start()`; a lost connection comes back by the MQTT client's back-off until
+/// `stop`. Not Sendable: it lives in its task.
 final class ConnectionRunner {
     private let loop: ConnectionLoop
-    /// Numbers connection attempts; events of an older generation are stale.
-    private var generation = 0
-    /// The session of the attempt in flight.
-    private var attemptSession: String?
-    private var link: Link?
-    /// Failed attempts since the last connection was lost.
+    private var client: MQTTClient?
+    /// The tasks that read the client's streams and tick the heartbeats.
+    private var tasks: [Task<Void, Never>] = []
+    /// True while a connection is up and its presence restored.
+    private var connected = false
+    /// The session of the connection up now (always nil for a viewer).
+    private var session: String?
+    /// Reconnection attempts failed since the last connection was lost.
     private var failures = 0
-    private var lastFailure = ""
     private var startWaiter: CheckedContinuation<Result<Void, PresenceClientError>, Never>?
     private var started = false
     private var desired: DesiredPresence
     /// Set when the runner has stopped for good (a stop, or a loss with reconnection disabled).
     private var finished = false
-
-    /// One live connection and the tasks that serve it.
-    private struct Link {
-        let client: MQTTClient
-        let session: String?
-        let generation: Int
-        let tasks: [Task<Void, Never>]
-
-        func cancelTasks() {
-            for task in tasks { task.cancel() }
-        }
-    }
 
     init(loop: ConnectionLoop) {
         self.loop = loop
@@ -55,18 +46,22 @@ final class ConnectionRunner {
                 start(waiter)
             case .command(let command, let waiter):
                 waiter.resume(returning: await handle(command))
-            case .attemptFinished(let generation, let result):
-                await attemptFinished(generation, result)
-            case .connectionLost(let generation, let reason):
-                await lost(generation, reason: reason)
-            case .heartbeatDue(let generation):
-                await heartbeat(generation)
+            case .firstConnection(let result):
+                await firstConnectionEnded(result)
+            case .connected(let session):
+                await established(session: session)
+            case .connectionLost(let reason):
+                await lost(reason: reason)
+            case .attemptFailed(let reason):
+                guard started, !connected, startWaiter == nil else { break }
+                failures += 1
+                loop.setStatus(.reconnecting(attempt: failures, reason: reason))
+            case .heartbeatDue:
+                await heartbeat()
             case .echo(let topic, let payload):
                 confirm(topic, payload)
-            case .retryDue(let generation):
-                if generation == self.generation, link == nil, started { beginAttempt() }
             case .drop(let waiter):
-                if let link { await link.client.abortConnection() }
+                client?.dropConnection()
                 waiter.resume()
             case .stop(let mode, let waiter):
                 await stop(mode)
@@ -82,89 +77,35 @@ final class ConnectionRunner {
 
     // MARK: - Connecting
 
+    /// Makes the one client and its tasks, and opens the first connection in a task of its own,
+    /// so that commands are still answered while it hangs.
     private func start(_ waiter: CheckedContinuation<Result<Void, PresenceClientError>, Never>) {
         guard !started else {
             waiter.resume(returning: .failure(.alreadyStarted))
             return
         }
+        let sessions = WillSessions()
+        let configuration: MQTTConfiguration
+        do {
+            configuration = try loop.configuration.mqtt(clientID: loop.clientID, makeWill: willMaker(sessions))
+        } catch {
+            waiter.resume(returning: .failure(.connectionFailed(error)))
+            return
+        }
         started = true
         startWaiter = waiter
         loop.setStatus(.connecting)
-        beginAttempt()
-    }
-
-    /// Opens a new client (a new session, its will) in a task of its own, so that commands are
-    /// still answered while a connection attempt hangs.
-    private func beginAttempt() {
-        generation += 1
-        let generation = generation
-        let session = loop.role.map { _ in SessionToken.make() }
-        attemptSession = session
-        var will: MQTTMessage?
-        if let role = loop.role {
-            will = MQTTMessage(
-                topic: loop.topics.state(role.device),
-                payload: WirePayloads.state(.offline, session: session, platform: nil, lost: true),
-                qos: .atLeastOnce, retain: true)
-        }
-        let configuration: MQTTConfiguration
-        do {
-            configuration = try loop.configuration.mqtt(clientID: loop.clientID, will: will)
-        } catch {
-            loop.post(.attemptFinished(generation: generation, result: .failure(error)))
-            return
-        }
+        let client = MQTTClient(configuration: configuration, logger: loop.logger)
+        self.client = client
         let loop = self.loop
-        Task {
-            let client = MQTTClient(configuration: configuration, logger: loop.logger)
-            do throws(MQTTError) {
-                try await client.connect()
-                loop.post(.attemptFinished(generation: generation, result: .success(client)))
-            } catch {
-                await client.disconnect()
-                loop.post(.attemptFinished(generation: generation, result: .failure(error)))
-            }
-        }
-    }
-
-    private func attemptFinished(_ generation: Int, _ result: Result<MQTTClient, MQTTError>) async {
-        guard generation == self.generation, link == nil, started else {
-            if case .success(let client) = result { await client.disconnect() }
-            return
-        }
-        switch result {
-        case .failure(let error):
-            if let waiter = startWaiter {
-                // The first connection is not retried: the caller hears why at once.
-                startWaiter = nil
-                started = false
-                loop.setStatus(.idle)
-                waiter.resume(returning: .failure(.connectionFailed(error)))
-                return
-            }
-            failures += 1
-            lastFailure = error.message
-            loop.setStatus(.reconnecting(attempt: failures, reason: error.message))
-            scheduleRetry()
-        case .success(let client):
-            failures = 0
-            await established(client, session: attemptSession, generation: generation)
-        }
-    }
-
-    /// A connection is up: serve it, publish the presence, subscribe, send what waited.
-    private func established(_ client: MQTTClient, session: String?, generation: Int) async {
-        let loop = self.loop
-        var tasks: [Task<Void, Never>] = []
         tasks.append(Task {
-            var reason = "connection closed"
             for await event in client.connectionEvents {
-                if case .disconnected(let why) = event {
-                    reason = why
-                    break
+                switch event {
+                case .connected: loop.post(.connected(session: sessions.latest))
+                case .disconnected(let reason): loop.post(.connectionLost(reason: reason))
+                case .attemptFailed(let reason): loop.post(.attemptFailed(reason: reason))
                 }
             }
-            loop.post(.connectionLost(generation: generation, reason: reason))
         })
         tasks.append(Task {
             for await message in client.messages {
@@ -180,11 +121,52 @@ final class ConnectionRunner {
             tasks.append(Task {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: interval) } catch { return }
-                    loop.post(.heartbeatDue(generation: generation))
+                    loop.post(.heartbeatDue)
                 }
             })
         }
-        link = Link(client: client, session: session, generation: generation, tasks: tasks)
+        tasks.append(Task {
+            do throws(MQTTError) {
+                try await client.connect()
+                loop.post(.firstConnection(.success(())))
+            } catch {
+                loop.post(.firstConnection(.failure(error)))
+            }
+        })
+    }
+
+    /// A device's will for each connection: `offline` with a session of its own, noted in
+    /// `sessions` (the MQTT client calls it on its network thread before each attempt).
+    private func willMaker(_ sessions: WillSessions) -> (@Sendable () -> MQTTMessage?)? {
+        guard let role = loop.role else { return nil }
+        let topic = loop.topics.state(role.device)
+        return {
+            let session = SessionToken.make()
+            sessions.latest = session
+            return MQTTMessage(topic: topic, payload: WirePayloads.state(.offline, session: session, platform: nil, lost: true),
+                               qos: .atLeastOnce, retain: true)
+        }
+    }
+
+    /// The first connection failed: the caller hears why at once, and nothing is retried.
+    private func firstConnectionEnded(_ result: Result<Void, MQTTError>) async {
+        guard case .failure(let error) = result, let waiter = startWaiter else { return }
+        startWaiter = nil
+        started = false
+        for task in tasks { task.cancel() }
+        tasks.removeAll()
+        await client?.disconnect()
+        client = nil
+        loop.setStatus(.idle)
+        waiter.resume(returning: .failure(.connectionFailed(error)))
+    }
+
+    /// A connection is up: publish the presence, subscribe, send what waited.
+    private func established(session: String?) async {
+        guard started, let client else { return }
+        connected = true
+        self.session = session
+        failures = 0
         do {
             if let role = loop.role {
                 try await client.publish(stateMessage(role, session: session))
@@ -197,7 +179,7 @@ final class ConnectionRunner {
             }
             try await sendPending(client)
         } catch {
-            // The watcher task reports the loss; what was not sent stays pending.
+            // The event task reports the loss; what was not sent stays pending.
             logger.warning("connection failed while restoring presence", metadata: ["error": "\(error)"])
         }
         loop.setStatus(.connected(session: session))
@@ -224,21 +206,10 @@ final class ConnectionRunner {
         }
     }
 
-    private func scheduleRetry() {
-        let delay = loop.configuration.reconnect.delay(forAttempt: failures + 1)
-        let generation = generation
-        let loop = self.loop
-        Task {
-            try? await Task.sleep(for: delay)
-            loop.post(.retryDue(generation: generation))
-        }
-    }
-
-    private func lost(_ generation: Int, reason: String) async {
-        guard let link, link.generation == generation else { return }
-        link.cancelTasks()
-        self.link = nil
-        await link.client.disconnect()
+    private func lost(reason: String) async {
+        guard connected else { return }
+        connected = false
+        session = nil
         logger.notice("connection lost", metadata: ["reason": "\(reason)"])
         guard loop.configuration.reconnect.enabled else {
             await stop(.abort)
@@ -246,15 +217,12 @@ final class ConnectionRunner {
         }
         failures = 0
         loop.setStatus(.reconnecting(attempt: 0, reason: reason))
-        // A new generation, so that nothing of the lost connection is taken for the next one.
-        self.generation += 1
-        scheduleRetry()
     }
 
-    private func heartbeat(_ generation: Int) async {
-        guard let link, link.generation == generation, let role = loop.role else { return }
-        try? await link.client.publish(MQTTMessage(
-            topic: loop.topics.heartbeat(role.device), payload: WirePayloads.heartbeat(session: link.session)))
+    private func heartbeat() async {
+        guard connected, let client, let role = loop.role else { return }
+        try? await client.publish(MQTTMessage(
+            topic: loop.topics.heartbeat(role.device), payload: WirePayloads.heartbeat(session: session)))
     }
 
     // MARK: - Commands
@@ -264,28 +232,28 @@ final class ConnectionRunner {
         case .status(let status):
             guard let role = loop.role else { return .failure(.invalidArgument("a viewer has no device status")) }
             desired.status = status
-            guard let link else { return .success(.deferred) }
-            return await send(stateMessage(role, session: link.session), on: link)
+            guard connected, let client else { return .success(.deferred) }
+            return await send(stateMessage(role, session: session), on: client)
         case .activity(let activity):
             guard let role = loop.role else { return .failure(.invalidArgument("a viewer has no activity")) }
             desired.activity = activity
             desired.activitySetAt = .now
             desired.activityPending = true
-            guard let link else { return .success(.deferred) }
+            guard connected, let client else { return .success(.deferred) }
             let message = MQTTMessage(
                 topic: loop.topics.activity(role.device),
                 payload: WirePayloads.activity(activity, ttlMilliseconds: activity?.ttlMilliseconds))
-            let result = await send(message, on: link)
+            let result = await send(message, on: client)
             if case .success(.sent) = result { desired.activityPending = false }
             return result
         case .settings(let update):
             desired.queue(update)
-            guard let link, let pending = desired.pendingSettings else { return .success(.deferred) }
-            return await send(retained(loop.topics.userInput("settings"), WirePayloads.settings(pending)), on: link)
+            guard connected, let client, let pending = desired.pendingSettings else { return .success(.deferred) }
+            return await send(retained(loop.topics.userInput("settings"), WirePayloads.settings(pending)), on: client)
         case .list(let kind, let users):
             desired.pendingLists[kind] = users
-            guard let link else { return .success(.deferred) }
-            return await send(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(users)), on: link)
+            guard connected, let client else { return .success(.deferred) }
+            return await send(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(users)), on: client)
         }
     }
 
@@ -303,9 +271,9 @@ final class ConnectionRunner {
     }
 
     /// Publishes on the live connection; a connection that just dropped makes it `.deferred`.
-    private func send(_ message: MQTTMessage, on link: Link) async -> Result<Delivery, PresenceClientError> {
+    private func send(_ message: MQTTMessage, on client: MQTTClient) async -> Result<Delivery, PresenceClientError> {
         do {
-            try await link.client.publish(message)
+            try await client.publish(message)
             return .success(.sent)
         } catch {
             logger.debug("publish deferred", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
@@ -328,30 +296,43 @@ final class ConnectionRunner {
     /// abort = socket closed without DISCONNECT (the broker publishes the will).
     private func stop(_ mode: StopMode) async {
         finished = true
-        generation += 1
         started = false
-        if let link {
-            link.cancelTasks()
-            self.link = nil
+        for task in tasks { task.cancel() }
+        tasks.removeAll()
+        if let client {
+            self.client = nil
             switch mode {
             case .graceful:
-                if let role = loop.role {
+                if connected, let role = loop.role {
                     let offline = retained(loop.topics.state(role.device),
-                                           WirePayloads.state(.offline, session: link.session, platform: role.platform))
-                    if (try? await link.client.publish(offline)) != nil {
-                        await link.client.waitForPublishes()
+                                           WirePayloads.state(.offline, session: session, platform: role.platform))
+                    if (try? await client.publish(offline)) != nil {
+                        await client.waitForPublishes()
                     }
                 }
-                await link.client.disconnect()
+                await client.disconnect()
             case .abort:
-                await link.client.abortConnection()
+                await client.abortConnection()
             }
         }
+        connected = false
         if let waiter = startWaiter {
             startWaiter = nil
             waiter.resume(returning: .failure(.stopped))
         }
         loop.setStatus(.stopped)
         loop.viewer.finish()
+    }
+}
+
+/// The session named by the will of the latest connection attempt: written on the MQTT
+/// network thread before each attempt, read when that connection reports `.connected` (no
+/// newer attempt can start while it is up).
+final class WillSessions: Sendable {
+    private let value = Mutex<String?>(nil)
+
+    var latest: String? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }

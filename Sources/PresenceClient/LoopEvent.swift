@@ -30,18 +30,19 @@ enum StopMode: Sendable {
 }
 
 /// Everything the connection loop reacts to, one at a time, in order.
-///
-/// `generation` numbers a connection attempt; an event of an older generation is stale and
-/// ignored (its connection was already replaced or closed).
 enum LoopEvent: Sendable {
     case start(CheckedContinuation<Result<Void, PresenceClientError>, Never>)
     case command(Command, CheckedContinuation<Result<Delivery, PresenceClientError>, Never>)
-    case attemptFinished(generation: Int, result: Result<MQTTClient, MQTTError>)
-    case connectionLost(generation: Int, reason: String)
-    case heartbeatDue(generation: Int)
+    /// The first `connect()` ended.
+    case firstConnection(Result<Void, MQTTError>)
+    /// A connection is up; `session` is the one its will names.
+    case connected(session: String?)
+    case connectionLost(reason: String)
+    /// A reconnection attempt failed; the MQTT client tries again after its policy's delay.
+    case attemptFailed(reason: String)
+    case heartbeatDue
     /// The broker's copy of one of the user's own retained inputs (settings or a list).
     case echo(topic: String, payload: [UInt8])
-    case retryDue(generation: Int)
     case drop(CheckedContinuation<Void, Never>)
     case stop(StopMode, CheckedContinuation<Void, Never>?)
 
@@ -50,10 +51,9 @@ enum LoopEvent: Sendable {
         switch self {
         case .start(let waiter): waiter.resume(returning: .failure(.stopped))
         case .command(_, let waiter): waiter.resume(returning: .failure(.stopped))
-        case .attemptFinished(_, .success(let client)): Task { await client.disconnect() }
         case .drop(let waiter): waiter.resume()
         case .stop(_, let waiter): waiter?.resume()
-        case .attemptFinished, .connectionLost, .heartbeatDue, .echo, .retryDue: break
+        case .firstConnection, .connected, .connectionLost, .attemptFailed, .heartbeatDue, .echo: break
         }
     }
 }

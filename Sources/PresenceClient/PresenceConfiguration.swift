@@ -41,9 +41,9 @@ public struct PresenceConfiguration: Sendable {
         subscribesToViews = true
     }
 
-    /// The MQTT configuration of one connection: libmosquitto's own reconnection is off
-    /// (the device opens a new client per connection, each with its own will).
-    func mqtt(clientID: String, will: MQTTMessage?) throws(MQTTError) -> MQTTConfiguration {
+    /// The MQTT configuration of the device's or viewer's one client: it reconnects by the MQTT
+    /// module's policy (`reconnect`), and `makeWill` gives every connection a will of its own.
+    func mqtt(clientID: String, makeWill: (@Sendable () -> MQTTMessage?)?) throws(MQTTError) -> MQTTConfiguration {
         var mqtt = try MQTTConfiguration(url: brokerURL, clientID: clientID)
         mqtt.username = username ?? user.rawValue
         mqtt.password = password
@@ -51,8 +51,10 @@ public struct PresenceConfiguration: Sendable {
             mqtt.tls = MQTTTLSConfiguration(caFile: caFile, certificateFile: nil, keyFile: nil)
         }
         mqtt.keepAlive = keepAlive
-        mqtt.will = will
-        mqtt.reconnect.enabled = false
+        mqtt.makeWill = makeWill
+        mqtt.reconnect = reconnect
+        // The runner subscribes itself on every `.connected`, after publishing its state.
+        mqtt.restoresSubscriptions = false
         return mqtt
     }
 }
