@@ -34,6 +34,12 @@ public struct BridgeStatistics: Sendable, Equatable {
     public var users = 0
     public var devicesOnline = 0
     public var lastResyncMilliseconds: Int64 = 0
+    /// Times the MQTT network thread found the writer's inbox full (`--receive-buffer`) and
+    /// waited, and the most messages it ever held: the bound of the pipeline at work.
+    public var inboxStalls = 0
+    public var inboxHighWater = 0
+    /// Publishes the broker answered with an error reason code.
+    public var publishesRefused = 0
 
     public init() {}
 
@@ -55,6 +61,7 @@ public struct BridgeStatistics: Sendable, Equatable {
             ("viewsRepaired", viewsRepaired), ("checkpointsPublished", checkpointsPublished),
             ("tombstonesPruned", tombstonesPruned),
             ("users", users), ("devicesOnline", devicesOnline),
+            ("inboxStalls", inboxStalls), ("inboxHighWater", inboxHighWater), ("publishesRefused", publishesRefused),
         ]
         for (name, value) in counters {
             json.key(name); json.number(Int64(value))

@@ -56,9 +56,13 @@ final class BridgeWriter {
     /// Checkpoints known to have reached the connection, oldest first, for pruning tombstones.
     private var checkpointsSent: [(at: Timestamp, sequence: Int64)] = []
 
-    init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore,
-         logger: Logger, startedAt: Timestamp, wake: @escaping @Sendable () -> Void) {
+    /// The MQTT client's counters, for the gauges of `bridge/stats`.
+    private let transport: @Sendable () -> MQTTClientStatistics
+
+    init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore, logger: Logger, startedAt: Timestamp,
+         transport: @escaping @Sendable () -> MQTTClientStatistics, wake: @escaping @Sendable () -> Void) {
         self.wake = wake
+        self.transport = transport
         self.configuration = configuration
         self.outbox = outbox
         self.store = store
@@ -469,6 +473,10 @@ final class BridgeWriter {
         statistics.users = engineStatistics.usersKnown
         statistics.devicesOnline = engineStatistics.devicesNotOffline
         statistics.viewsCoalesced = outbox.coalesced
+        let mqtt = transport()
+        statistics.inboxStalls = mqtt.receiveStalls
+        statistics.inboxHighWater = mqtt.bufferHighWater
+        statistics.publishesRefused = mqtt.publishesRejected
         statistics = currentStatistics
     }
 

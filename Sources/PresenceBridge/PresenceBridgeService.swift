@@ -68,7 +68,8 @@ public final class PresenceBridgeService: Service, Sendable {
         let outbox = Outbox(whenDrained: { inbox.wake() })
         let startedAt = Timestamp.now()
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
-                                  logger: logger, startedAt: startedAt, wake: { inbox.wake() })
+                                  logger: logger, startedAt: startedAt,
+                                  transport: { client.statistics }, wake: { inbox.wake() })
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
         let writerThread = WriterThread()

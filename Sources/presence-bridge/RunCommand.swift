@@ -27,6 +27,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds between checkpoint markers while views change (PRESENCE_CHECKPOINT_INTERVAL; 2).") var checkpointInterval: Double?
     @Option(help: "Seconds a deleted view's tombstone is kept; more than the broker's autosave_interval (PRESENCE_TOMBSTONE_RETENTION; 900).") var tombstoneRetention: Double?
     @Option(help: "Views a resync decides at a time before the outbox drains: bounds its memory (PRESENCE_RESYNC_SLICE; 20000).") var resyncSlice: Int?
+    @Option(help: "Most received messages waiting for the writer; when full, the MQTT client stops reading until the writer takes them (PRESENCE_RECEIVE_BUFFER; 100000).") var receiveBuffer: Int?
     @Option(help: "Most retained views a read-back asks for at once, else batches of viewers; well under the broker's max_queued_messages (PRESENCE_READ_BACK_BATCH; 200000).") var readBackBatch: Int?
 
     func run() async throws {
@@ -51,6 +52,8 @@ struct RunCommand: AsyncParsableCommand {
         configuration.checkpointInterval = try positive(setting(checkpointInterval, "PRESENCE_CHECKPOINT_INTERVAL", default: configuration.checkpointInterval), "checkpoint-interval")
         configuration.resyncSlice = try setting(resyncSlice, "PRESENCE_RESYNC_SLICE", default: configuration.resyncSlice)
         guard configuration.resyncSlice > 0 else { throw ValidationError("resync-slice must be positive") }
+        configuration.receiveBuffer = try setting(receiveBuffer, "PRESENCE_RECEIVE_BUFFER", default: configuration.receiveBuffer)
+        guard configuration.receiveBuffer > 0 else { throw ValidationError("receive-buffer must be positive") }
         configuration.readBackBatch = try setting(readBackBatch, "PRESENCE_READ_BACK_BATCH", default: configuration.readBackBatch)
         guard configuration.readBackBatch > 0 else { throw ValidationError("read-back-batch must be positive") }
         configuration.tombstoneRetention = try positive(setting(tombstoneRetention, "PRESENCE_TOMBSTONE_RETENTION", default: configuration.tombstoneRetention), "tombstone-retention")
