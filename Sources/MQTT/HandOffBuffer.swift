@@ -21,6 +21,8 @@ import Synchronization
 final class HandOffBuffer<Element: Sendable>: Sendable {
     private struct State {
         var items: [Element] = []
+        /// When the oldest buffered element arrived.
+        var oldestArrival: ContinuousClock.Instant?
         var waiter: CheckedContinuation<Void, Never>?
         /// Numbers the consumer's parks, so that a timer armed for one cannot end a later one.
         var park: UInt64 = 0
@@ -75,6 +77,7 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
                     mustWait = true
                     return nil
                 }
+                if state.items.isEmpty { state.oldestArrival = .now }
                 state.items.append(element)
                 state.appended += 1
                 if state.items.count > state.highWater { state.highWater = state.items.count }
@@ -134,11 +137,13 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
     }
 
     /// Moves every buffered element into `batch` (which must be empty), waiting while there are
-    /// none. Leaves `batch` empty when the buffer is finished and drained, when the task is
-    /// cancelled, when `wake()` was called, when `timeout` passed, or for a second consumer that
-    /// finds another one already parked.
-    func take(into batch: inout [Element], timeout: Duration? = nil, isolation: isolated (any Actor)? = #isolation) async {
-        if takeReady(into: &batch) || Task.isCancelled || timeout.map({ $0 <= .zero }) == true { return }
+    /// none; returns when the batch's first element arrived. Leaves `batch` empty when the
+    /// buffer is finished and drained, when the task is cancelled, when `wake()` was called, when
+    /// `timeout` passed, or for a second consumer that finds another one already parked.
+    @discardableResult
+    func take(into batch: inout [Element], timeout: Duration? = nil, isolation: isolated (any Actor)? = #isolation) async -> ContinuousClock.Instant? {
+        var arrival: ContinuousClock.Instant?
+        if takeReady(into: &batch, arrival: &arrival) || Task.isCancelled || timeout.map({ $0 <= .zero }) == true { return arrival }
         await withTaskCancellationHandler {
             await withCheckedContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, Never>) in
                 let park: UInt64? = state.withLock { state in
@@ -163,16 +168,19 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
         } onCancel: {
             wake()
         }
-        _ = takeReady(into: &batch)
+        _ = takeReady(into: &batch, arrival: &arrival)
+        return arrival
     }
 
     /// Takes what is buffered without waiting; true when the caller should not wait (elements
     /// taken, finished, or a pending wake consumed).
-    private func takeReady(into batch: inout [Element]) -> Bool {
+    private func takeReady(into batch: inout [Element], arrival: inout ContinuousClock.Instant?) -> Bool {
         var releaseRoom = false
         let ready: Bool = state.withLock { state in
             if !state.items.isEmpty {
                 swap(&state.items, &batch)
+                arrival = state.oldestArrival
+                state.oldestArrival = nil
                 releaseRoom = state.producerWaiting
                 state.producerWaiting = false
                 state.woken = false

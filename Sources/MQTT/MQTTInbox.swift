@@ -18,12 +18,15 @@ public struct MQTTInbox: Sendable {
     let buffer: HandOffBuffer<MQTTInbound>
 
     /// Moves everything received so far into `batch` (emptied first), waiting while there is
-    /// nothing. Returns with `batch` empty after `timeout`, after `wake()`, for a cancelled task,
-    /// and once the client is closed and everything was taken (then `isFinished` is true).
+    /// nothing; returns when the batch's first element arrived from the network thread (nil for
+    /// an empty batch), so that a consumer can measure how long input waited for it. Returns
+    /// with `batch` empty after `timeout`, after `wake()`, for a cancelled task, and once the
+    /// client is closed and everything was taken (then `isFinished` is true).
+    @discardableResult
     public func take(into batch: inout [MQTTInbound], timeout: Duration? = nil,
-                     isolation: isolated (any Actor)? = #isolation) async {
+                     isolation: isolated (any Actor)? = #isolation) async -> ContinuousClock.Instant? {
         batch.removeAll(keepingCapacity: true)
-        await buffer.take(into: &batch, timeout: timeout, isolation: isolation)
+        return await buffer.take(into: &batch, timeout: timeout, isolation: isolation)
     }
 
     /// Ends the consumer's wait now (or its next one) with nothing taken; from any thread or task.

@@ -40,6 +40,8 @@ public struct BridgeStatistics: Sendable, Equatable {
     public var inboxHighWater = 0
     /// Publishes the broker answered with an error reason code.
     public var publishesRefused = 0
+    /// Where the time of live batches went, per stage (`PipelineTimings`).
+    var pipeline = PipelineTimings.Snapshot()
 
     public init() {}
 
@@ -69,6 +71,19 @@ public struct BridgeStatistics: Sendable, Equatable {
         json.key("lastResyncMilliseconds"); json.number(lastResyncMilliseconds)
         json.key("viewsSequence"); json.number(viewsSequence)
         json.key("checkpointSequence"); json.number(checkpointSequence)
+        json.key("pipelineMicroseconds")
+        json.beginObject()
+        for (name, histogram) in pipeline.stages {
+            json.key(name)
+            json.beginObject()
+            json.key("count"); json.number(Int64(histogram.count))
+            for (label, fraction) in [("p50", 0.5), ("p99", 0.99), ("p999", 0.999)] {
+                json.key(label); json.number(histogram.quantileMicroseconds(fraction))
+            }
+            json.key("max"); json.number(histogram.maximumMicroseconds)
+            json.endObject()
+        }
+        json.endObject()
         json.key("rejected")
         json.beginObject()
         for reason in InputError.Reason.allCases {

@@ -58,10 +58,14 @@ final class BridgeWriter {
 
     /// The MQTT client's counters, for the gauges of `bridge/stats`.
     private let transport: @Sendable () -> MQTTClientStatistics
+    /// Where the time of live batches goes (`PipelineTimings`).
+    let timings: PipelineTimings
 
     init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore, logger: Logger, startedAt: Timestamp,
-         transport: @escaping @Sendable () -> MQTTClientStatistics, wake: @escaping @Sendable () -> Void) {
+         timings: PipelineTimings, transport: @escaping @Sendable () -> MQTTClientStatistics,
+         wake: @escaping @Sendable () -> Void) {
         self.wake = wake
+        self.timings = timings
         self.transport = transport
         self.configuration = configuration
         self.outbox = outbox
@@ -84,7 +88,24 @@ final class BridgeWriter {
 
     /// Handles one batch of what the client received, in order, then the timers that are due
     /// (an empty batch: the deadline passed, or the writer asked for another turn).
-    func handle(_ batch: [MQTTInbound]) {
+    ///
+    /// A batch handled while ready (`isLive`) is timed: `arrival` (when its first message came
+    /// off the network thread) to taken to queued, and a marker behind its views times the
+    /// rest of the way in the publisher (`PipelineTimings`).
+    func handle(_ batch: [MQTTInbound], arrival: ContinuousClock.Instant? = nil) {
+        let taken = ContinuousClock.now
+        let timed = arrival != nil && isLive
+        let viewsBefore = statistics.viewsPublished + statistics.viewsDeleted
+        defer {
+            if timed, let arrival, isLive, statistics.viewsPublished + statistics.viewsDeleted > viewsBefore {
+                let queued = ContinuousClock.now
+                timings.record { timings in
+                    timings.inbox.record(taken - arrival)
+                    timings.writer.record(queued - taken)
+                }
+                outbox.enqueue(.timing(arrival: arrival, queued: queued))
+            }
+        }
         for inbound in batch {
             switch inbound {
             case .message(let message):
@@ -477,6 +498,7 @@ final class BridgeWriter {
         statistics.inboxStalls = mqtt.receiveStalls
         statistics.inboxHighWater = mqtt.bufferHighWater
         statistics.publishesRefused = mqtt.publishesRejected
+        statistics.pipeline = timings.snapshot
         statistics = currentStatistics
     }
 
@@ -545,6 +567,7 @@ final class BridgeWriter {
     /// last checkpoint, so that the next start republishes nothing that did not change.
     func finish() {
         flush()
+        logPipelineTimings()
         do {
             try store.savePresence(engine.presenceSnapshot())
         } catch {
@@ -552,6 +575,17 @@ final class BridgeWriter {
             logger.error("cannot write the presence snapshot", metadata: ["error": "\(error)"])
         }
         queueCheckpoint(at: .now(), force: false)
+    }
+
+    /// One line per stage of `PipelineTimings`, for the operator who asks where the time went.
+    private func logPipelineTimings() {
+        for (name, histogram) in timings.snapshot.stages where histogram.count > 0 {
+            logger.info("pipeline timing", metadata: [
+                "stage": "\(name)", "batches": "\(histogram.count)",
+                "p50-us": "\(histogram.quantileMicroseconds(0.5))", "p99-us": "\(histogram.quantileMicroseconds(0.99))",
+                "p999-us": "\(histogram.quantileMicroseconds(0.999))", "max-us": "\(histogram.maximumMicroseconds)",
+            ])
+        }
     }
 
     // MARK: - Store first, then views
@@ -564,7 +598,10 @@ final class BridgeWriter {
         let sequence = decided.isEmpty ? nil : store.sequence + 1
         let rows = decided.map { ViewRecord(viewer: $0.viewer, target: $0.target, digest: $0.digest, sequence: sequence ?? 0) }
         do {
+            let start = ContinuousClock.now
             try store.writeBatch(durable, ids: newIDs(), views: rows, sequence: sequence, inputs: appliedInputs.pending)
+            let commit = ContinuousClock.now - start
+            timings.record { $0.commit.record(commit) }
             statistics.storeTransactions += 1
             statistics.storeChanges += durable.count + rows.count
         } catch {

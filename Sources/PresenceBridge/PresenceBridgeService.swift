@@ -67,8 +67,9 @@ public final class PresenceBridgeService: Service, Sendable {
 
         let outbox = Outbox(whenDrained: { inbox.wake() })
         let startedAt = Timestamp.now()
+        let timings = PipelineTimings()
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
-                                  logger: logger, startedAt: startedAt,
+                                  logger: logger, startedAt: startedAt, timings: timings,
                                   transport: { client.statistics }, wake: { inbox.wake() })
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
@@ -76,7 +77,7 @@ public final class PresenceBridgeService: Service, Sendable {
         defer { writerThread.stop() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [logger] in
-                await Self.publish(outbox, through: client, logger: logger)
+                await Self.publish(outbox, through: client, timings: timings, logger: logger)
             }
             await withTaskExecutorPreference(writerThread) {
                 await write(writer, from: inbox)
@@ -102,9 +103,9 @@ public final class PresenceBridgeService: Service, Sendable {
         publishSnapshot(writer)
         var batch: [MQTTInbound] = []
         while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
-            await inbox.take(into: &batch, timeout: writer.timeUntilNextDeadline(from: .now()))
+            let arrival = await inbox.take(into: &batch, timeout: writer.timeUntilNextDeadline(from: .now()))
             if batch.isEmpty, inbox.isFinished { break }
-            writer.handle(batch)
+            writer.handle(batch, arrival: arrival)
             publishSnapshot(writer)
         }
         writer.finish()
@@ -115,7 +116,7 @@ public final class PresenceBridgeService: Service, Sendable {
     ///
     /// A publish fails only while the connection is down; the resync after it decides anew what
     /// the broker lacks. A checkpoint goes out only when the outbox says its promise holds.
-    private static func publish(_ outbox: Outbox, through client: MQTTClient, logger: Logger) async {
+    private static func publish(_ outbox: Outbox, through client: MQTTClient, timings: PipelineTimings, logger: Logger) async {
         var failures = 0
         func failed(_ error: MQTTError, _ what: String) {
             failures += 1
@@ -147,6 +148,12 @@ public final class PresenceBridgeService: Service, Sendable {
                         guard outbox.mayCheckpoint(generation: generation, connection: connection) else { continue }
                         try await client.publish(message)
                         outbox.noteCheckpointSent(sequence)
+                    case .timing(let arrival, let queued):
+                        let now = ContinuousClock.now
+                        timings.record { timings in
+                            timings.outbox.record(now - queued)
+                            timings.inputToBroker.record(now - arrival)
+                        }
                     }
                 } catch {
                     // Only a publish that did not reach the connection breaks a checkpoint's promise.

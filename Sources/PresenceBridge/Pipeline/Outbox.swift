@@ -10,11 +10,15 @@ enum OutboxItem: Sendable {
     /// A checkpoint marker: sent only if every item of its generation before it reached the
     /// broker on one connection (see `Outbox.mayCheckpoint`).
     case checkpoint(MQTTMessage, sequence: Int64, generation: Int)
+    /// Behind the views of a timed batch: when its first input arrived and when its views were
+    /// queued (`PipelineTimings`); nothing is sent.
+    case timing(arrival: ContinuousClock.Instant, queued: ContinuousClock.Instant)
 
     /// What the item does, for log lines.
     var verb: String {
         switch self {
         case .message, .checkpoint: "publish"
+        case .timing: "time"
         case .subscribe: "subscribe"
         case .unsubscribe: "unsubscribe"
         }
