@@ -343,7 +343,7 @@ final class BridgeWriter {
         let user = UserID(address.user)
         let live = !message.retain
         if live, let user, case .drop(let notify) = rateLimiter.admit(user, at: now) {
-            reject(InputError(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
+            reject(InputRejection(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
                    topic: message.topic, notify: notify)
             return
         }
@@ -372,7 +372,7 @@ final class BridgeWriter {
                 appliedInputs.note(AppliedInput(user: index, kind: applied.kind, digest: applied.digest))
             }
         } catch {
-            reject(InputError(.tooManyDevices, error.message, user: user), topic: message.topic, notify: true)
+            reject(error, topic: message.topic, notify: true)
         }
     }
 
@@ -393,8 +393,8 @@ final class BridgeWriter {
     }
 
     /// Counts a rejected input and tells its user on `err/{user}` (when the user id is valid).
-    private func reject(_ error: InputError, topic: String, notify: Bool) {
-        statistics.rejected[error.reason, default: 0] += 1
+    private func reject(_ error: InputRejection, topic: String, notify: Bool) {
+        statistics.rejected[error.code, default: 0] += 1
         logger.debug("input rejected", metadata: ["topic": "\(topic)", "error": "\(error)"])
         guard notify, let user = error.user else { return }
         var json = JSONWriter()

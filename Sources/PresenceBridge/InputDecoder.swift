@@ -26,27 +26,27 @@ public struct InputDecoder: Sendable {
     }
 
     /// Decodes one input; the topic must lie under `{prefix}/in/`.
-    public func decode(topic: String, payload: [UInt8]) throws(InputError) -> PresenceInput {
+    public func decode(topic: String, payload: [UInt8]) throws(InputRejection) -> PresenceInput {
         guard let address = topics.inputAddress(topic) else {
-            throw InputError(.unknownTopic, "not an input topic", user: nil)
+            throw InputRejection(.unknownTopic, "not an input topic", user: nil)
         }
         return try decode(address, user: UserID(address.user), payload: payload)
     }
 
     /// Decodes an input whose topic is already split (the bridge splits each topic once).
-    func decode(_ address: InputAddress, user: UserID?, payload: [UInt8]) throws(InputError) -> PresenceInput {
+    func decode(_ address: InputAddress, user: UserID?, payload: [UInt8]) throws(InputRejection) -> PresenceInput {
         guard let user else {
-            throw InputError(.invalidID, "invalid user id", user: nil)
+            throw InputRejection(.invalidID, "invalid user id", user: nil)
         }
         guard payload.count <= Self.maximumPayload else {
-            throw InputError(.payloadTooLarge, "payload of \(payload.count) bytes is over the limit of \(Self.maximumPayload)", user: user)
+            throw InputRejection(.payloadTooLarge, "payload of \(payload.count) bytes is over the limit of \(Self.maximumPayload)", user: user)
         }
         if let rawDevice = address.device {
             guard let kind = DeviceInputKind(rawValue: String(address.kind)) else {
-                throw InputError(.unknownTopic, "unknown input '\(address.kind)': expected state, heartbeat or activity", user: user)
+                throw InputRejection(.unknownTopic, "unknown input '\(address.kind)': expected state, heartbeat or activity", user: user)
             }
             guard let device = DeviceID(rawDevice) else {
-                throw InputError(.invalidID, "invalid device id: 1 to 64 characters of A-Z a-z 0-9 . _ - @, starting with a letter or digit", user: user)
+                throw InputRejection(.invalidID, "invalid device id: 1 to 64 characters of A-Z a-z 0-9 . _ - @, starting with a letter or digit", user: user)
             }
             switch kind {
             case .state: return .deviceState(user, device, try decodeState(payload, user: user))
@@ -55,7 +55,7 @@ public struct InputDecoder: Sendable {
             }
         }
         guard let kind = UserInputKind(rawValue: String(address.kind)) else {
-            throw InputError(.unknownTopic, "unknown input '\(address.kind)': expected settings, contacts, blocked or watch", user: user)
+            throw InputRejection(.unknownTopic, "unknown input '\(address.kind)': expected settings, contacts, blocked or watch", user: user)
         }
         switch kind {
         case .settings: return .settings(user, try decodeSettings(payload, user: user))
@@ -68,22 +68,22 @@ public struct InputDecoder: Sendable {
     /// A list input: the limit counts distinct ids other than the user's own, since duplicates
     /// and the user's own id are ignored anyway (an array longer than the payload limit allows
     /// cannot arrive).
-    private func decodeList(_ payload: [UInt8], name: String, limit: Int, user: UserID) throws(InputError) -> [UserID] {
+    private func decodeList(_ payload: [UInt8], name: String, limit: Int, user: UserID) throws(InputRejection) -> [UserID] {
         if payload.isEmpty { return [] }
         let value: JSONValue
-        do { value = try JSONValue.parse(payload) } catch { throw InputError(.invalidJSON, error.description, user: user) }
+        do { value = try JSONValue.parse(payload) } catch { throw InputRejection(.invalidJSON, error.description, user: user) }
         let ids = try decodeIDs(value, name: name, limit: .max, user: user)
         var distinct = Set(ids)
         distinct.remove(user)
         guard distinct.count <= limit else {
-            throw InputError(.listTooLong, "\(name) has \(distinct.count) distinct ids, over the limit of \(limit)", user: user)
+            throw InputRejection(.listTooLong, "\(name) has \(distinct.count) distinct ids, over the limit of \(limit)", user: user)
         }
         return ids
     }
 
     // MARK: - Device inputs
 
-    private func decodeState(_ payload: [UInt8], user: UserID) throws(InputError) -> DeviceState {
+    private func decodeState(_ payload: [UInt8], user: UserID) throws(InputRejection) -> DeviceState {
         if payload.isEmpty {
             return DeviceState(status: .offline, session: nil, platform: nil, isLost: false)
         }
@@ -93,15 +93,15 @@ public struct InputDecoder: Sendable {
                 return DeviceState(status: status, session: nil, platform: nil, isLost: false)
             }
             if payload.first != UInt8(ascii: "\"") {
-                throw InputError(.invalidField, "state must be a JSON object or one of online, away, invisible, offline", user: user)
+                throw InputRejection(.invalidField, "state must be a JSON object or one of online, away, invisible, offline", user: user)
             }
         }
         let object = try parseObject(payload, user: user)
         guard let statusValue = object["status"] else {
-            throw InputError(.invalidField, "state needs \"status\": online, away, invisible or offline", user: user)
+            throw InputRejection(.invalidField, "state needs \"status\": online, away, invisible or offline", user: user)
         }
         guard case .string(let statusText) = statusValue, let status = DeviceStatus(rawValue: statusText) else {
-            throw InputError(.invalidField, "\"status\" must be online, away, invisible or offline", user: user)
+            throw InputRejection(.invalidField, "\"status\" must be online, away, invisible or offline", user: user)
         }
         let session = try optionalString(object, "session", limit: Self.maximumSession, user: user)
         let platform = try optionalString(object, "platform", limit: Self.maximumPlatform, user: user)
@@ -109,17 +109,17 @@ public struct InputDecoder: Sendable {
         return DeviceState(status: status, session: session, platform: platform, isLost: reason == "lost")
     }
 
-    private func decodeHeartbeat(_ payload: [UInt8], user: UserID) throws(InputError) -> String? {
+    private func decodeHeartbeat(_ payload: [UInt8], user: UserID) throws(InputRejection) -> String? {
         if payload.isEmpty { return nil }
         let object = try parseObject(payload, user: user)
         return try optionalString(object, "session", limit: Self.maximumSession, user: user)
     }
 
-    private func decodeActivity(_ payload: [UInt8], user: UserID) throws(InputError) -> Activity? {
+    private func decodeActivity(_ payload: [UInt8], user: UserID) throws(InputRejection) -> Activity? {
         if payload.isEmpty { return nil }
         let object = try parseObject(payload, user: user)
         guard case .string(let type)? = object["type"] else {
-            throw InputError(.invalidField, "activity needs \"type\": typing, viewing, busy or idle", user: user)
+            throw InputRejection(.invalidField, "activity needs \"type\": typing, viewing, busy or idle", user: user)
         }
         let kind: ActivityKind
         let detailKey: String
@@ -129,7 +129,7 @@ public struct InputDecoder: Sendable {
         case "viewing": kind = .viewing; detailKey = "page"
         case "busy": kind = .busy; detailKey = "reason"
         default:
-            throw InputError(.invalidField, "unknown activity type '\(type.prefix(32))': expected typing, viewing, busy or idle", user: user)
+            throw InputRejection(.invalidField, "unknown activity type '\(type.prefix(32))': expected typing, viewing, busy or idle", user: user)
         }
         let detail = try optionalString(object, detailKey, limit: Self.maximumActivityText, user: user)
         var audience: [UserID]?
@@ -139,7 +139,7 @@ public struct InputDecoder: Sendable {
         var ttl: Int64?
         if let value = object["ttl"] {
             guard case .number(let seconds) = value, seconds >= 0, seconds <= Self.maximumTTLSeconds else {
-                throw InputError(.invalidField, "\"ttl\" must be a number of seconds from 0 to 86400", user: user)
+                throw InputRejection(.invalidField, "\"ttl\" must be a number of seconds from 0 to 86400", user: user)
             }
             ttl = Int64((seconds * 1000).rounded())
         }
@@ -148,13 +148,13 @@ public struct InputDecoder: Sendable {
 
     // MARK: - User inputs
 
-    private func decodeSettings(_ payload: [UInt8], user: UserID) throws(InputError) -> PrivacySettingsUpdate {
+    private func decodeSettings(_ payload: [UInt8], user: UserID) throws(InputRejection) -> PrivacySettingsUpdate {
         if payload.isEmpty { return PrivacySettingsUpdate() }
         let object = try parseObject(payload, user: user)
-        func audience(_ key: String) throws(InputError) -> Audience? {
+        func audience(_ key: String) throws(InputRejection) -> Audience? {
             guard let value = object[key] else { return nil }
             guard case .string(let text) = value, let audience = Audience(rawValue: text) else {
-                throw InputError(.invalidField, "\"\(key)\" must be everyone, contacts or nobody", user: user)
+                throw InputRejection(.invalidField, "\"\(key)\" must be everyone, contacts or nobody", user: user)
             }
             return audience
         }
@@ -166,18 +166,18 @@ public struct InputDecoder: Sendable {
     }
 
 
-    private func decodeIDs(_ value: JSONValue, name: String, limit: Int, user: UserID) throws(InputError) -> [UserID] {
+    private func decodeIDs(_ value: JSONValue, name: String, limit: Int, user: UserID) throws(InputRejection) -> [UserID] {
         guard case .array(let elements) = value else {
-            throw InputError(.invalidField, "\(name) must be a JSON array of user ids, got \(value.typeName)", user: user)
+            throw InputRejection(.invalidField, "\(name) must be a JSON array of user ids, got \(value.typeName)", user: user)
         }
         guard elements.count <= limit else {
-            throw InputError(.listTooLong, "\(name) has \(elements.count) ids, over the limit of \(limit)", user: user)
+            throw InputRejection(.listTooLong, "\(name) has \(elements.count) ids, over the limit of \(limit)", user: user)
         }
         var ids: [UserID] = []
         ids.reserveCapacity(elements.count)
         for (position, element) in elements.enumerated() {
             guard case .string(let text) = element, let id = UserID(text) else {
-                throw InputError(.invalidID, "\(name)[\(position)] is not a valid user id", user: user)
+                throw InputRejection(.invalidID, "\(name)[\(position)] is not a valid user id", user: user)
             }
             ids.append(id)
         }
@@ -186,23 +186,23 @@ public struct InputDecoder: Sendable {
 
     // MARK: - Helpers
 
-    private func parseObject(_ payload: [UInt8], user: UserID) throws(InputError) -> [String: JSONValue] {
+    private func parseObject(_ payload: [UInt8], user: UserID) throws(InputRejection) -> [String: JSONValue] {
         let value: JSONValue
-        do { value = try JSONValue.parse(payload) } catch { throw InputError(.invalidJSON, error.description, user: user) }
+        do { value = try JSONValue.parse(payload) } catch { throw InputRejection(.invalidJSON, error.description, user: user) }
         guard case .object(let object) = value else {
-            throw InputError(.invalidField, "expected a JSON object, got \(value.typeName)", user: user)
+            throw InputRejection(.invalidField, "expected a JSON object, got \(value.typeName)", user: user)
         }
         return object
     }
 
-    private func optionalString(_ object: [String: JSONValue], _ key: String, limit: Int, user: UserID) throws(InputError) -> String? {
+    private func optionalString(_ object: [String: JSONValue], _ key: String, limit: Int, user: UserID) throws(InputRejection) -> String? {
         guard let value = object[key] else { return nil }
         if case .null = value { return nil }
         guard case .string(let text) = value else {
-            throw InputError(.invalidField, "\"\(key)\" must be a string, got \(value.typeName)", user: user)
+            throw InputRejection(.invalidField, "\"\(key)\" must be a string, got \(value.typeName)", user: user)
         }
         guard text.count <= limit else {
-            throw InputError(.invalidField, "\"\(key)\" is longer than \(limit) characters", user: user)
+            throw InputRejection(.invalidField, "\"\(key)\" is longer than \(limit) characters", user: user)
         }
         return text
     }

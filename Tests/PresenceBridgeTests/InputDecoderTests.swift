@@ -7,11 +7,11 @@ import Testing
 struct InputDecoderTests {
     let decoder = InputDecoder(topics: TopicLayout(), maximumList: 3, maximumWatch: 2)
 
-    private func decode(_ topic: String, _ payload: String) throws(InputError) -> PresenceInput {
+    private func decode(_ topic: String, _ payload: String) throws(InputRejection) -> PresenceInput {
         try decoder.decode(topic: "presence/v1/in/" + topic, payload: Array(payload.utf8))
     }
 
-    private func rejection(_ topic: String, _ payload: String) -> InputError? {
+    private func rejection(_ topic: String, _ payload: String) -> InputRejection? {
         do {
             _ = try decode(topic, payload)
             return nil
@@ -72,7 +72,7 @@ struct InputDecoderTests {
     @Test("list limits count distinct ids other than the user's own")
     func listLimitsAfterDeduplication() throws {
         #expect(try decode("alice/watch", #"["bob","carol","bob","alice"]"#) == .watch(id("alice"), [id("bob"), id("carol"), id("bob"), id("alice")]))
-        #expect(rejection("alice/watch", #"["bob","carol","dave"]"#)?.reason == .listTooLong)
+        #expect(rejection("alice/watch", #"["bob","carol","dave"]"#)?.code == .listTooLong)
         #expect(try decode("alice/contacts", #"["a","b","c","a","b","c","alice"]"#) == .contacts(id("alice"), [id("a"), id("b"), id("c"), id("a"), id("b"), id("c"), id("alice")]))
     }
 
@@ -84,7 +84,7 @@ struct InputDecoderTests {
     }
 
     @Test("each class of bad input is rejected with its reason", arguments: [
-        ("alice/phone/state", "{", InputError.Reason.invalidJSON),
+        ("alice/phone/state", "{", InputRejection.Code.invalidJSON),
         ("alice/phone/state", #"{"status":"sleeping"}"#, .invalidField),
         ("alice/phone/state", #"{"session":"x"}"#, .invalidField),
         ("alice/phone/state", #"{"status":"online","session":5}"#, .invalidField),
@@ -108,9 +108,9 @@ struct InputDecoderTests {
         ("alice/phone/mood", "happy", .unknownTopic),
         ("alice/friends", "[]", .unknownTopic),
     ])
-    func rejects(_ topic: String, _ payload: String, _ reason: InputError.Reason) {
+    func rejects(_ topic: String, _ payload: String, _ reason: InputRejection.Code) {
         let error = rejection(topic, payload)
-        #expect(error?.reason == reason)
+        #expect(error?.code == reason)
         #expect(error?.user == id("alice"))
         #expect(error?.message.isEmpty == false)
     }
@@ -118,13 +118,13 @@ struct InputDecoderTests {
     @Test("an invalid user id is rejected with no user to tell", arguments: ["$SYS", "-lead", String(repeating: "u", count: 65), "é"])
     func invalidUser(_ user: String) {
         let error = rejection("\(user)/phone/state", "online")
-        #expect(error?.reason == .invalidID)
+        #expect(error?.code == .invalidID)
         #expect(error?.user == nil)
     }
 
     @Test("payloads over 64 KiB are rejected")
     func oversized() {
         let payload = [UInt8](repeating: UInt8(ascii: " "), count: 65_537)
-        #expect(throws: InputError.self) { try decoder.decode(topic: "presence/v1/in/alice/phone/state", payload: payload) }
+        #expect(throws: InputRejection.self) { try decoder.decode(topic: "presence/v1/in/alice/phone/state", payload: payload) }
     }
 }

@@ -17,7 +17,7 @@ struct TopicLayoutTests {
         let decoder = InputDecoder(topics: topics)
         #expect(try decoder.decode(topic: "acme/presence/in/alice/phone/state", payload: Array("away".utf8))
                 == .deviceState(alice, try #require(DeviceID("phone")), DeviceState(status: .away, session: nil, platform: nil, isLost: false)))
-        #expect(throws: InputError.self) { try decoder.decode(topic: "presence/v1/in/alice/phone/state", payload: []) }
+        #expect(throws: InputRejection.self) { try decoder.decode(topic: "presence/v1/in/alice/phone/state", payload: []) }
         #expect(topics.viewPair("acme/presence/out/bob/alice")?.viewer == "bob")
         #expect(topics.viewPair("acme/presence/out/bob/alice/extra") == nil)
     }
