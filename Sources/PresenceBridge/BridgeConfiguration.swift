@@ -1,5 +1,6 @@
 import MQTT
 import PresenceCore
+import PresenceWire
 
 /// Everything `presence-bridge run` can be told, with the defaults of docs/PROTOCOL.md.
 ///

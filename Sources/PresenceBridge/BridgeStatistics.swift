@@ -1,4 +1,5 @@
 import PresenceCore
+import PresenceWire
 
 /// The counters published on `bridge/stats` (and readable by tests through the service).
 public struct BridgeStatistics: Sendable, Equatable {

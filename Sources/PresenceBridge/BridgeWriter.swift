@@ -1,6 +1,7 @@
 import Logging
 import MQTT
 import PresenceCore
+import PresenceWire
 
 /// The bridge's single writer: owns the engine, the store and the counters, and turns each
 /// batch of events into store writes first and publishes second.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PresenceBridge
+import PresenceWire
 import ServiceLifecycle
 
 /// `presence-bridge run`: serves presence next to a broker until SIGINT/SIGTERM.

@@ -1,7 +1,6 @@
-import BridgeTestSupport
 import PresenceCore
 import Testing
-@testable import PresenceBridge
+@testable import PresenceWire
 
 @Suite("Wire format of views and times")
 struct WireFormatTests {

@@ -3,7 +3,7 @@
 /// The bridge parses every input with `JSONValue.parse`, a strict RFC 8259 parser over the raw
 /// payload bytes: it is several times cheaper than Foundation's decoders on the 50-200 byte
 /// payloads devices send, and its errors say where the input went wrong.
-enum JSONValue: Equatable, Sendable {
+package enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -12,10 +12,10 @@ enum JSONValue: Equatable, Sendable {
     case object([String: JSONValue])
 
     /// The deepest nesting accepted; inputs are flat, so anything deeper is hostile.
-    static let maximumDepth = 16
+    package static let maximumDepth = 16
 
     /// Parses a whole payload; trailing bytes other than white space are an error.
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) -> JSONValue in
             var parser = JSONParser(bytes: buffer)
             return try parser.parseDocument()
@@ -23,7 +23,7 @@ enum JSONValue: Equatable, Sendable {
     }
 
     /// A short name of the value's type, for error messages ("expected a string, got a number").
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -36,10 +36,10 @@ enum JSONValue: Equatable, Sendable {
 }
 
 /// Why a payload is not JSON, with the byte offset where parsing stopped.
-struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
-    var offset: Int
-    var problem: String
-    var description: String { "invalid JSON at byte \(offset): \(problem)" }
+package struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
+    package var offset: Int
+    package var problem: String
+    package var description: String { "invalid JSON at byte \(offset): \(problem)" }
 }
 
 /// A recursive-descent parser over a byte buffer; it never reads past the end.

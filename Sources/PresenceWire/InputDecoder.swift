@@ -33,8 +33,9 @@ public struct InputDecoder: Sendable {
         return try decode(address, user: UserID(address.user), payload: payload)
     }
 
-    /// Decodes an input whose topic is already split (the bridge splits each topic once).
-    func decode(_ address: InputAddress, user: UserID?, payload: [UInt8]) throws(InputRejection) -> PresenceInput {
+    /// Decodes an input whose topic is already split (the bridge splits each topic once);
+    /// `user` is `address.user` validated, nil when it is not a valid id.
+    public func decode(_ address: InputAddress, user: UserID?, payload: [UInt8]) throws(InputRejection) -> PresenceInput {
         guard let user else {
             throw InputRejection(.invalidID, "invalid user id", user: nil)
         }

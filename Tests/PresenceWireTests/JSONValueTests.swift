@@ -1,6 +1,5 @@
-import BridgeTestSupport
 import Testing
-@testable import PresenceBridge
+@testable import PresenceWire
 
 @Suite("JSON parsing of inputs")
 struct JSONValueTests {

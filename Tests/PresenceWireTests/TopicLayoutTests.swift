@@ -1,6 +1,6 @@
 import PresenceCore
 import Testing
-@testable import PresenceBridge
+@testable import PresenceWire
 
 @Suite("Topics under a prefix")
 struct TopicLayoutTests {

@@ -42,7 +42,7 @@ public struct TopicLayout: Sendable, Equatable {
     public func errorTopic(_ user: UserID) -> String { "\(prefix)/err/\(user.rawValue)" }
 
     /// The `{viewer}/{target}` part of a view topic, or nil when the topic is not a view.
-    func viewPair(_ topic: String) -> (viewer: Substring, target: Substring)? {
+    public func viewPair(_ topic: String) -> (viewer: Substring, target: Substring)? {
         guard let rest = suffix(of: topic, after: viewHead) else { return nil }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
@@ -50,7 +50,7 @@ public struct TopicLayout: Sendable, Equatable {
     }
 
     /// What a topic under `{prefix}/in/` addresses, before the ids are validated.
-    func inputAddress(_ topic: String) -> InputAddress? {
+    public func inputAddress(_ topic: String) -> InputAddress? {
         guard let rest = suffix(of: topic, after: inputHead) else { return nil }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         switch parts.count {
@@ -67,18 +67,21 @@ public struct TopicLayout: Sendable, Equatable {
 }
 
 /// The inputs a device publishes under `in/{user}/{device}/`.
-enum DeviceInputKind: String, Sendable, CaseIterable {
+public enum DeviceInputKind: String, Sendable, CaseIterable {
     case state, heartbeat, activity
 }
 
 /// The inputs a user publishes under `in/{user}/`.
-enum UserInputKind: String, Sendable, CaseIterable {
+public enum UserInputKind: String, Sendable, CaseIterable {
     case settings, contacts, blocked, watch
 }
 
 /// The parts of an input topic, as raw text.
-struct InputAddress {
-    var user: Substring
-    var device: Substring?
-    var kind: Substring
+public struct InputAddress: Sendable, Equatable {
+    /// The user part, not validated yet.
+    public var user: Substring
+    /// The device part of a device input; nil for a user input.
+    public var device: Substring?
+    /// The last level: `state`, `settings`, … (or anything a client sent).
+    public var kind: Substring
 }
