@@ -90,7 +90,7 @@ final class BenchEnvironment {
                 hasStar: star, executable: executable, progress: progress)
             environment.tasks.append(environment.collector.start(subscriber))
             environment.tasks.append(try await watcher.start())
-            _ = try await subscriber.subscribe(["presence/v1/out/+/+", "bench/relay/+"], qos: .atLeastOnce)
+            _ = try await subscriber.subscribe([BenchPayloads.topics.viewFilter, "bench/relay/+"], qos: .atLeastOnce)
             return environment
         } catch {
             await broker.stop()

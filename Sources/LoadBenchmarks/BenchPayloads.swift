@@ -1,17 +1,24 @@
+import PresenceCore
+import PresenceWire
+
 /// Topic and payload building and parsing for the load benchmark, on bytes (no JSON decoder).
 ///
 /// Users are `u0`, `u1`, …; each has one device `d1`. A state change carries a marker in its
 /// `platform` field, `p{seq}t{microseconds}`, which every view of that user carries back:
-/// the collector reads the event number and the send time from the view itself.
+/// the collector reads the event number and the send time from the view itself. Topics come
+/// from the wire's `TopicLayout` under the default prefix.
 enum BenchPayloads {
-    static let prefix = "presence/v1"
+    static let topics = TopicLayout()
+    /// Every bench user's one device.
+    static let device = DeviceID("d1")!
 
-    static func user(_ index: Int) -> String { "u\(index)" }
+    /// `u{index}`.
+    static func user(_ index: Int) -> UserID { UserID("u\(index)")! }
 
-    static func stateTopic(_ user: Int) -> String { "\(prefix)/in/u\(user)/d1/state" }
-    static func heartbeatTopic(_ user: Int) -> String { "\(prefix)/in/u\(user)/d1/heartbeat" }
-    static func settingsTopic(_ user: Int) -> String { "\(prefix)/in/u\(user)/settings" }
-    static func contactsTopic(_ user: Int) -> String { "\(prefix)/in/u\(user)/contacts" }
+    static func stateTopic(_ user: Int) -> String { topics.deviceInput(.state, user: Self.user(user), device: device) }
+    static func heartbeatTopic(_ user: Int) -> String { topics.deviceInput(.heartbeat, user: Self.user(user), device: device) }
+    static func settingsTopic(_ user: Int) -> String { topics.userInput(.settings, user: Self.user(user)) }
+    static func contactsTopic(_ user: Int) -> String { topics.userInput(.contacts, user: Self.user(user)) }
 
     /// `{"status":S,"session":…,"platform":"p{seq}t{sent}"}`.
     static func state(_ status: String, session: String, seq: Int, sent: UInt64) -> [UInt8] {
@@ -49,14 +56,14 @@ enum BenchPayloads {
 
     // MARK: - Parsing
 
-    /// `(viewer, target)` of `presence/v1/out/u{v}/u{t}`, nil for any other topic.
+    /// `(viewer, target)` of `{prefix}/out/u{v}/u{t}`, nil for any other topic.
     static func viewAddress(_ topic: String) -> (viewer: Int, target: Int)? {
         let utf8 = topic.utf8
         if let result = utf8.withContiguousStorageIfAvailable({ parseViewAddress($0) }) { return result }
         return Array(utf8).withUnsafeBufferPointer { parseViewAddress($0) }
     }
 
-    private static let outPrefix = Array("presence/v1/out/u".utf8)
+    private static let outPrefix = Array((topics.viewHead + "u").utf8)
 
     private static func parseViewAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> (viewer: Int, target: Int)? {
         guard bytes.count > outPrefix.count + 3 else { return nil }

@@ -1,6 +1,7 @@
 import Logging
 import MQTT
 import PresenceCore
+import PresenceWire
 
 /// The one task that owns a device's (or viewer's) MQTT connections, one `MQTTClient` per
 /// connection: libmosquitto fixes the will at connect time, and every connection of a device
@@ -210,11 +211,11 @@ final class ConnectionRunner {
     /// Sends the settings and lists not yet confirmed, and the activity still in force.
     private func sendPending(_ client: MQTTClient) async throws(MQTTError) {
         if let update = desired.pendingSettings {
-            try await client.publish(retained(loop.topics.userInput("settings"), WirePayloads.settings(update)))
+            try await client.publish(retained(loop.topics.userInput(.settings), WirePayloads.settings(update)))
         }
         for kind in ListKind.allCases {
             guard let list = desired.pendingLists[kind] else { continue }
-            try await client.publish(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(list)))
+            try await client.publish(retained(loop.topics.userInput(kind.input), WirePayloads.userList(list)))
         }
         if let role = loop.role, let (activity, ttl) = desired.activityToRestore(now: .now) {
             try await client.publish(MQTTMessage(
@@ -281,21 +282,21 @@ final class ConnectionRunner {
         case .settings(let update):
             desired.queue(update)
             guard let link, let pending = desired.pendingSettings else { return .success(.deferred) }
-            return await send(retained(loop.topics.userInput("settings"), WirePayloads.settings(pending)), on: link)
+            return await send(retained(loop.topics.userInput(.settings), WirePayloads.settings(pending)), on: link)
         case .list(let kind, let users):
             desired.pendingLists[kind] = users
             guard let link else { return .success(.deferred) }
-            return await send(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(users)), on: link)
+            return await send(retained(loop.topics.userInput(kind.input), WirePayloads.userList(users)), on: link)
         }
     }
 
     /// The broker holds `payload` on `topic`: a pending setting or list equal to it is confirmed.
     private func confirm(_ topic: String, _ payload: [UInt8]) {
-        if topic == loop.topics.userInput("settings"),
+        if topic == loop.topics.userInput(.settings),
            let pending = desired.pendingSettings, WirePayloads.settings(pending) == payload {
             desired.pendingSettings = nil
         }
-        for kind in ListKind.allCases where topic == loop.topics.userInput(kind.rawValue) {
+        for kind in ListKind.allCases where topic == loop.topics.userInput(kind.input) {
             if let list = desired.pendingLists[kind], WirePayloads.userList(list) == payload {
                 desired.pendingLists[kind] = nil
             }

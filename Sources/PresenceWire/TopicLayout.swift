@@ -1,18 +1,26 @@
 import PresenceCore
 
-/// Every topic the bridge reads or writes, under one prefix (`presence/v1` by default).
+/// Every topic of the protocol, under one prefix (`presence/v1` by default): the only place
+/// that knows how topics are spelled.
 ///
 /// Inputs: `{prefix}/in/{user}/{device}/state|heartbeat|activity` and
 /// `{prefix}/in/{user}/settings|contacts|blocked|watch`. Outputs: `{prefix}/out/{viewer}/{target}`,
-/// `{prefix}/err/{user}`, `{prefix}/bridge/status`, `{prefix}/bridge/stats`.
+/// `{prefix}/err/{user}`, `{prefix}/bridge/status`, `{prefix}/bridge/stats`. The topic says who
+/// speaks; a payload never does. Parsing is in `TopicLayout+Parsing.swift`; `topics(of:)` binds
+/// the layout to one user, for a client.
 public struct TopicLayout: Sendable, Equatable {
+    /// `presence/v1`.
+    public static let defaultPrefix = "presence/v1"
+
     /// The prefix without a trailing slash.
     public let prefix: String
     /// `{prefix}/in/` and `{prefix}/out/`, built once: every message is matched against them.
-    private let inputHead: String
-    private let viewHead: String
+    let inputHead: String
+    /// `{prefix}/out/`: every view topic starts with it.
+    public let viewHead: String
 
-    public init(prefix: String = "presence/v1") {
+    /// The layout under `prefix`; trailing slashes are dropped.
+    public init(prefix: String = TopicLayout.defaultPrefix) {
         var trimmed = Substring(prefix)
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         self.prefix = String(trimmed)
@@ -20,50 +28,60 @@ public struct TopicLayout: Sendable, Equatable {
         viewHead = self.prefix + "/out/"
     }
 
+    // MARK: - Inputs
+
+    /// `{prefix}/in/{user}/{device}/{kind}`: state (retained, QoS 1, also the will's topic),
+    /// heartbeat and activity (QoS 0, not retained).
+    public func deviceInput(_ kind: DeviceInputKind, user: UserID, device: DeviceID) -> String {
+        "\(inputHead)\(user.rawValue)/\(device.rawValue)/\(kind.rawValue)"
+    }
+
+    /// `{prefix}/in/{user}/{kind}`: settings and the lists (retained, QoS 1).
+    public func userInput(_ kind: UserInputKind, user: UserID) -> String {
+        "\(inputHead)\(user.rawValue)/\(kind.rawValue)"
+    }
+
     /// The subscription that carries every input.
-    public var inputFilter: String { "\(prefix)/in/#" }
-    /// The subscription that shows the retained views already on the broker (read during a resync only).
-    public var viewFilter: String { "\(prefix)/out/+/+" }
-    /// The subscription to one viewer's retained views (a batched read-back).
-    public func viewFilter(of viewer: UserID) -> String { "\(prefix)/out/\(viewer.rawValue)/+" }
+    public var inputFilter: String { "\(inputHead)#" }
+
+    /// `{prefix}/in/{user}/+`: the user's own settings and lists, read back by its devices.
+    public func userInputFilter(of user: UserID) -> String { "\(inputHead)\(user.rawValue)/+" }
+
+    /// `{prefix}/in/+/{device}/{kind}`: one device input of every user that has that device id.
+    public func deviceInputFilter(_ kind: DeviceInputKind, device: DeviceID) -> String {
+        "\(inputHead)+/\(device.rawValue)/\(kind.rawValue)"
+    }
+
+    // MARK: - Outputs
+
+    /// `{prefix}/out/{viewer}/{target}`: the view of target that viewer may see (retained, QoS 1).
+    public func viewTopic(viewer: UserID, target: UserID) -> String {
+        "\(viewHead)\(viewer.rawValue)/\(target.rawValue)"
+    }
+
+    /// The subscription to every view (the bridge reads them back during a resync only).
+    public var viewFilter: String { "\(viewHead)+/+" }
+
+    /// `{prefix}/out/{viewer}/+`: the one subscription that carries every view of one viewer.
+    public func viewFilter(of viewer: UserID) -> String { "\(viewHead)\(viewer.rawValue)/+" }
+
+    /// `{prefix}/err/{user}`: the user's rejected inputs (QoS 0, not retained).
+    public func errorTopic(_ user: UserID) -> String { "\(prefix)/err/\(user.rawValue)" }
+
+    /// `{prefix}/bridge/status`: the bridge's retained status, its will `offline`.
     public var statusTopic: String { "\(prefix)/bridge/status" }
+
+    /// `{prefix}/bridge/stats`: the bridge's counters, for operators.
     public var statsTopic: String { "\(prefix)/bridge/stats" }
 
-    /// The bridge's retained checkpoint marker (`Checkpoint`); only the bridge reads or writes it.
+    /// The bridge's retained checkpoint marker; only the bridge reads or writes it.
     public var checkpointTopic: String { "\(prefix)/bridge/checkpoint" }
 
     /// A topic only this bridge uses, to learn that the broker has sent every retained message.
     public func syncTopic(_ token: String) -> String { "\(prefix)/bridge/sync/\(token)" }
 
-    public func viewTopic(viewer: UserID, target: UserID) -> String {
-        "\(prefix)/out/\(viewer.rawValue)/\(target.rawValue)"
-    }
-
-    public func errorTopic(_ user: UserID) -> String { "\(prefix)/err/\(user.rawValue)" }
-
-    /// The `{viewer}/{target}` part of a view topic, or nil when the topic is not a view.
-    public func viewPair(_ topic: String) -> (viewer: Substring, target: Substring)? {
-        guard let rest = suffix(of: topic, after: viewHead) else { return nil }
-        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        return (parts[0], parts[1])
-    }
-
-    /// What a topic under `{prefix}/in/` addresses, before the ids are validated.
-    public func inputAddress(_ topic: String) -> InputAddress? {
-        guard let rest = suffix(of: topic, after: inputHead) else { return nil }
-        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 2: return InputAddress(user: parts[0], device: nil, kind: parts[1])
-        case 3: return InputAddress(user: parts[0], device: parts[1], kind: parts[2])
-        default: return InputAddress(user: parts.first ?? "", device: nil, kind: "")
-        }
-    }
-
-    private func suffix(of topic: String, after head: String) -> Substring? {
-        guard topic.hasPrefix(head) else { return nil }
-        return topic[topic.utf8.index(topic.startIndex, offsetBy: head.utf8.count)...]
-    }
+    /// The layout bound to one user: the topics that user's client publishes and reads.
+    public func topics(of user: UserID) -> UserTopics { UserTopics(layout: self, user: user) }
 }
 
 /// The inputs a device publishes under `in/{user}/{device}/`.
@@ -74,14 +92,4 @@ public enum DeviceInputKind: String, Sendable, CaseIterable {
 /// The inputs a user publishes under `in/{user}/`.
 public enum UserInputKind: String, Sendable, CaseIterable {
     case settings, contacts, blocked, watch
-}
-
-/// The parts of an input topic, as raw text.
-public struct InputAddress: Sendable, Equatable {
-    /// The user part, not validated yet.
-    public var user: Substring
-    /// The device part of a device input; nil for a user input.
-    public var device: Substring?
-    /// The last level: `state`, `settings`, … (or anything a client sent).
-    public var kind: Substring
 }
