@@ -18,8 +18,10 @@ public struct BridgeConfiguration: Sendable {
     public var heartbeatInterval = 30.0
     public var offlineGrace = 5.0
     public var activityTTL = 3.0
-    public var maximumList = 2000
-    public var maximumWatch = 500
+    /// Most distinct ids in `contacts` and `blocked` (`--max-list`).
+    public var maximumList = WireLimits.defaultListSize
+    /// Most distinct ids in `watch` (`--max-watch`).
+    public var maximumWatch = WireLimits.defaultWatchSize
     /// Inputs per second per user (bursts of twice that); 0 turns limiting off.
     public var rateLimit = 20.0
     /// How often `bridge/stats` is refreshed.

@@ -37,7 +37,7 @@ struct InputDecoderTests {
     @Test("a bare word is a whole state", arguments: ["online", "away", "invisible", "offline", " away\n"])
     func bareWord(_ word: String) throws {
         let input = try decode("alice/phone/state", word)
-        let status = DeviceStatus(rawValue: word.trimmingWhitespace)!
+        let status = DeviceStatus.allCases.first { word.contains($0.rawValue) }!
         #expect(input == .deviceState(id("alice"), device("phone"), DeviceState(status: status, session: nil, platform: nil, isLost: false)))
     }
 
@@ -112,6 +112,16 @@ struct InputDecoderTests {
         #expect(error?.code == reason)
         #expect(error?.user == id("alice"))
         #expect(error?.message.isEmpty == false)
+    }
+
+    @Test("inputs are read under the decoder's prefix only")
+    func customPrefix() throws {
+        let decoder = InputDecoder(topics: TopicLayout(prefix: "acme/presence"))
+        #expect(try decoder.decode(topic: "acme/presence/in/alice/phone/state", payload: Array("away".utf8))
+                == .deviceState(id("alice"), device("phone"), DeviceState(status: .away)))
+        #expect(throws: InputRejection(.unknownTopic, "not an input topic", user: nil)) {
+            try decoder.decode(topic: "presence/v1/in/alice/phone/state", payload: [])
+        }
     }
 
     @Test("an invalid user id is rejected with no user to tell", arguments: ["$SYS", "-lead", String(repeating: "u", count: 65), "é"])

@@ -21,6 +21,28 @@ struct JSONValueTests {
         #expect(throws: JSONSyntaxError.self) { try parse(text) }
     }
 
+    @Test("a key repeated in any object is an error at that key")
+    func rejectsRepeatedKeys() throws {
+        #expect(throws: JSONSyntaxError(offset: 8, problem: #"duplicate key "a""#)) { try parse(#"{"a":1, "a":2}"#) }
+        #expect(throws: JSONSyntaxError(offset: 17, problem: #"duplicate key "b""#)) { try parse(#"[{"b":{}},{"b":1,"b":2}]"#) }
+        #expect(try parse(#"{"a":{"a":1}}"#) == .object(["a": .object(["a": .number(1)])]), "the same key at two levels is no repeat")
+    }
+
+    @Test("numbers beyond a Double's range are infinities, not errors")
+    func hugeNumbers() throws {
+        #expect(try parse("1e400") == .number(.infinity))
+        #expect(try parse("-1e400") == .number(-.infinity))
+        #expect(try parse("1e-400") == .number(0))
+    }
+
+    @Test("null reads as an absent field")
+    func nullField() throws {
+        guard case .object(let members) = try parse(#"{"a":null,"b":false}"#) else { Issue.record("not an object"); return }
+        #expect(members.field("a") == nil)
+        #expect(members.field("b") == .bool(false))
+        #expect(members.field("c") == nil)
+    }
+
     @Test("invalid UTF-8 inside a string is rejected")
     func rejectsInvalidUTF8() {
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) }

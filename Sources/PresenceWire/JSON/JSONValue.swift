@@ -1,8 +1,12 @@
-/// A parsed JSON document, as small as the inputs need: objects keep only their last value per key.
+/// A parsed JSON document, as small as the payloads need.
 ///
-/// The bridge parses every input with `JSONValue.parse`, a strict RFC 8259 parser over the raw
-/// payload bytes: it is several times cheaper than Foundation's decoders on the 50-200 byte
-/// payloads devices send, and its errors say where the input went wrong.
+/// Every payload is parsed with `JSONValue.parse`, a strict RFC 8259 parser over the raw bytes
+/// (`JSONParser`): several times cheaper than Foundation's decoders on the 50-200 byte payloads
+/// devices send, and its errors say where the input went wrong. The contract's rules of JSON
+/// are kept here: white space around the value is allowed, a key repeated in an object makes
+/// the document invalid, and a number too large for a `Double` is ±infinity rather than an
+/// error (only a field that needs a number in range rejects it). Reading an object's fields
+/// goes through `field(_:)`, where `null` counts as absent.
 package enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -11,8 +15,14 @@ package enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// The deepest nesting accepted; inputs are flat, so anything deeper is hostile.
+    /// The deepest nesting accepted. Payloads are flat (a view nests three levels), so this is
+    /// room for what newer clients may add; it bounds the parser's recursion.
     package static let maximumDepth = 16
+
+    /// JSON's white space: space, tab, line feed, carriage return.
+    package static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
 
     /// Parses a whole payload; trailing bytes other than white space are an error.
     package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
@@ -35,227 +45,22 @@ package enum JSONValue: Equatable, Sendable {
     }
 }
 
-/// Why a payload is not JSON, with the byte offset where parsing stopped.
-package struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
-    package var offset: Int
-    package var problem: String
-    package var description: String { "invalid JSON at byte \(offset): \(problem)" }
+extension [String: JSONValue] {
+    /// The value of an optional field: nil when the key is missing *or its value is `null`*
+    /// (the contract: null for an optional field means the field is absent).
+    package func field(_ key: String) -> JSONValue? {
+        guard let value = self[key] else { return nil }
+        if case .null = value { return nil }
+        return value
+    }
 }
 
-/// A recursive-descent parser over a byte buffer; it never reads past the end.
-private struct JSONParser {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
-
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
-
-    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
-        skipWhitespace()
-        let value = try parseValue(depth: 0)
-        skipWhitespace()
-        guard index == bytes.count else { throw failure("unexpected data after the value") }
-        return value
-    }
-
-    private func failure(_ problem: String) -> JSONSyntaxError {
-        JSONSyntaxError(offset: index, problem: problem)
-    }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
-            }
-        }
-    }
-
-    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth < JSONValue.maximumDepth else { throw failure("nested too deeply") }
-        guard index < bytes.count else { throw failure("unexpected end of input") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth)
-        case UInt8(ascii: "["): return try parseArray(depth: depth)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw failure("unexpected character")
-        }
-    }
-
-    private mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
-        let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count else { throw failure("unexpected end of input") }
-        let start = literal.utf8Start
-        for offset in 0..<count where bytes[index + offset] != start[offset] {
-            throw failure("unexpected character")
-        }
-        index += count
-    }
-
-    private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        index += 1
-        var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw failure("expected a string key")
-            }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-            index += 1
-            skipWhitespace()
-            members[key] = try parseValue(depth: depth + 1)
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw failure("expected ',' or '}'")
-        }
-    }
-
-    private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        index += 1
-        var elements: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(elements)
-        }
-        while true {
-            skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
-            throw failure("expected ',' or ']'")
-        }
-    }
-
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
-        index += 1  // opening quote
-        let start = index
-        // Fast path: no escapes.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                index += 1
-                return try validatedString(raw, at: start)
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw failure("control character in a string") }
-            index += 1
-        }
-        var scalars: [UInt8] = Array(bytes[start..<index])
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                return try scalars.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) -> String in
-                    try validatedString(buffer, at: start)
-                }
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { throw failure("unexpected end of input") }
-                let escaped = bytes[index]
-                index += 1
-                switch escaped {
-                case UInt8(ascii: "\""): scalars.append(0x22)
-                case UInt8(ascii: "\\"): scalars.append(0x5C)
-                case UInt8(ascii: "/"): scalars.append(0x2F)
-                case UInt8(ascii: "b"): scalars.append(0x08)
-                case UInt8(ascii: "f"): scalars.append(0x0C)
-                case UInt8(ascii: "n"): scalars.append(0x0A)
-                case UInt8(ascii: "r"): scalars.append(0x0D)
-                case UInt8(ascii: "t"): scalars.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try parseHex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                              bytes[index + 1] == UInt8(ascii: "u") else { throw failure("unpaired surrogate") }
-                        index += 2
-                        let low = try parseHex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw failure("unpaired surrogate") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw failure("unpaired surrogate")
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw failure("invalid escape") }
-                    scalars.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default:
-                    throw failure("invalid escape")
-                }
-            default:
-                if byte < 0x20 { throw failure("control character in a string") }
-                scalars.append(byte)
-                index += 1
-            }
-        }
-        throw failure("unterminated string")
-    }
-
-    private mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw failure("unexpected end of input") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw failure("invalid \\u escape")
-            }
-            value = value << 4 | digit
-            index += 1
-        }
-        return value
-    }
-
-    private func validatedString(_ raw: UnsafeBufferPointer<UInt8>, at start: Int) throws(JSONSyntaxError) -> String {
-        guard let text = String(validating: raw, as: UTF8.self) else {
-            throw JSONSyntaxError(offset: start, problem: "string is not valid UTF-8")
-        }
-        return text
-    }
-
-    private mutating func parseNumber() throws(JSONSyntaxError) -> Double {
-        let start = index
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count else { throw failure("unexpected end of input") }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index]) {
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-        } else {
-            throw failure("invalid number")
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digits else { throw failure("invalid number") }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digits else { throw failure("invalid number") }
-        }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw JSONSyntaxError(offset: start, problem: "number out of range") }
-        return value
-    }
+/// Why a payload is not JSON, with the byte offset where parsing stopped.
+package struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The byte where parsing stopped.
+    package var offset: Int
+    /// What is wrong there.
+    package var problem: String
+    /// `invalid JSON at byte N: problem`.
+    package var description: String { "invalid JSON at byte \(offset): \(problem)" }
 }
