@@ -21,30 +21,28 @@ enum BenchPayloads {
     static func contactsTopic(_ user: Int) -> String { topics.userInput(.contacts, user: Self.user(user)) }
 
     /// `{"status":S,"session":…,"platform":"p{seq}t{sent}"}`.
-    static func state(_ status: String, session: String, seq: Int, sent: UInt64) -> [UInt8] {
-        Array("{\"status\":\"\(status)\",\"session\":\"\(session)\",\"platform\":\"p\(seq)t\(sent)\"}".utf8)
+    static func state(_ status: DeviceStatus, session: String, seq: Int, sent: UInt64) -> [UInt8] {
+        InputEncoder.state(DeviceState(status: status, session: session, platform: "p\(seq)t\(sent)"))
     }
 
     /// An explicit offline (immediate, no grace).
     static func offline(session: String) -> [UInt8] {
-        Array("{\"status\":\"offline\",\"session\":\"\(session)\"}".utf8)
+        InputEncoder.state(DeviceState(status: .offline, session: session))
     }
 
     /// The will of a device: offline, lost, with the connection's session.
     static func will(session: String) -> [UInt8] {
-        Array("{\"status\":\"offline\",\"session\":\"\(session)\",\"reason\":\"lost\"}".utf8)
+        InputEncoder.state(DeviceState(status: .offline, session: session, isLost: true))
     }
 
-    static func heartbeat(session: String) -> [UInt8] { Array("{\"session\":\"\(session)\"}".utf8) }
+    static func heartbeat(session: String) -> [UInt8] { InputEncoder.heartbeat(session: session) }
 
     /// Every setting at `audience` (`everyone` so every change reaches every viewer).
-    static func settings(_ audience: String) -> [UInt8] {
-        Array("{\"showOnlineStatus\":\"\(audience)\",\"showLastSeen\":\"\(audience)\",\"showActivity\":\"\(audience)\"}".utf8)
+    static func settings(_ audience: Audience) -> [UInt8] {
+        InputEncoder.settings(PrivacySettingsUpdate(showOnlineStatus: audience, showLastSeen: audience, showActivity: audience))
     }
 
-    static func list(_ users: [Int]) -> [UInt8] {
-        Array(("[" + users.map { "\"u\($0)\"" }.joined(separator: ",") + "]").utf8)
-    }
+    static func list(_ users: [Int]) -> [UInt8] { InputEncoder.userList(users.map(user)) }
 
     /// A view-shaped payload of about `size` bytes with a marker, for the raw relay.
     static func relayPayload(seq: Int, sent: UInt64, size: Int) -> [UInt8] {

@@ -105,7 +105,7 @@ final class ConnectionRunner {
         if let role = loop.role {
             will = MQTTMessage(
                 topic: loop.topics.state(role.device),
-                payload: WirePayloads.state(.offline, session: session, platform: nil, lost: true),
+                payload: InputEncoder.state(DeviceState(status: .offline, session: session, isLost: true)),
                 qos: .atLeastOnce, retain: true)
         }
         let configuration: MQTTConfiguration
@@ -211,16 +211,16 @@ final class ConnectionRunner {
     /// Sends the settings and lists not yet confirmed, and the activity still in force.
     private func sendPending(_ client: MQTTClient) async throws(MQTTError) {
         if let update = desired.pendingSettings {
-            try await client.publish(retained(loop.topics.userInput(.settings), WirePayloads.settings(update)))
+            try await client.publish(retained(loop.topics.userInput(.settings), InputEncoder.settings(update)))
         }
         for kind in ListKind.allCases {
             guard let list = desired.pendingLists[kind] else { continue }
-            try await client.publish(retained(loop.topics.userInput(kind.input), WirePayloads.userList(list)))
+            try await client.publish(retained(loop.topics.userInput(kind.input), InputEncoder.userList(list)))
         }
         if let role = loop.role, let (activity, ttl) = desired.activityToRestore(now: .now) {
             try await client.publish(MQTTMessage(
                 topic: loop.topics.activity(role.device),
-                payload: WirePayloads.activity(activity, ttlMilliseconds: ttl)))
+                payload: InputEncoder.activity(activity?.leased(ttl))))
             desired.activityPending = false
         }
     }
@@ -255,7 +255,7 @@ final class ConnectionRunner {
     private func heartbeat(_ generation: Int) async {
         guard let link, link.generation == generation, let role = loop.role else { return }
         try? await link.client.publish(MQTTMessage(
-            topic: loop.topics.heartbeat(role.device), payload: WirePayloads.heartbeat(session: link.session)))
+            topic: loop.topics.heartbeat(role.device), payload: InputEncoder.heartbeat(session: link.session)))
     }
 
     // MARK: - Commands
@@ -275,29 +275,29 @@ final class ConnectionRunner {
             guard let link else { return .success(.deferred) }
             let message = MQTTMessage(
                 topic: loop.topics.activity(role.device),
-                payload: WirePayloads.activity(activity, ttlMilliseconds: activity?.ttlMilliseconds))
+                payload: InputEncoder.activity(activity))
             let result = await send(message, on: link)
             if case .success(.sent) = result { desired.activityPending = false }
             return result
         case .settings(let update):
             desired.queue(update)
             guard let link, let pending = desired.pendingSettings else { return .success(.deferred) }
-            return await send(retained(loop.topics.userInput(.settings), WirePayloads.settings(pending)), on: link)
+            return await send(retained(loop.topics.userInput(.settings), InputEncoder.settings(pending)), on: link)
         case .list(let kind, let users):
             desired.pendingLists[kind] = users
             guard let link else { return .success(.deferred) }
-            return await send(retained(loop.topics.userInput(kind.input), WirePayloads.userList(users)), on: link)
+            return await send(retained(loop.topics.userInput(kind.input), InputEncoder.userList(users)), on: link)
         }
     }
 
     /// The broker holds `payload` on `topic`: a pending setting or list equal to it is confirmed.
     private func confirm(_ topic: String, _ payload: [UInt8]) {
         if topic == loop.topics.userInput(.settings),
-           let pending = desired.pendingSettings, WirePayloads.settings(pending) == payload {
+           let pending = desired.pendingSettings, InputEncoder.settings(pending) == payload {
             desired.pendingSettings = nil
         }
         for kind in ListKind.allCases where topic == loop.topics.userInput(kind.input) {
-            if let list = desired.pendingLists[kind], WirePayloads.userList(list) == payload {
+            if let list = desired.pendingLists[kind], InputEncoder.userList(list) == payload {
                 desired.pendingLists[kind] = nil
             }
         }
@@ -316,7 +316,7 @@ final class ConnectionRunner {
 
     private func stateMessage(_ role: DeviceRole, session: String?) -> MQTTMessage {
         retained(loop.topics.state(role.device),
-                 WirePayloads.state(desired.status, session: session, platform: role.platform))
+                 InputEncoder.state(DeviceState(status: desired.status, session: session, platform: role.platform)))
     }
 
     private func retained(_ topic: String, _ payload: [UInt8]) -> MQTTMessage {
@@ -338,7 +338,7 @@ final class ConnectionRunner {
             case .graceful:
                 if let role = loop.role {
                     let offline = retained(loop.topics.state(role.device),
-                                           WirePayloads.state(.offline, session: link.session, platform: role.platform))
+                                           InputEncoder.state(DeviceState(status: .offline, session: link.session, platform: role.platform)))
                     if (try? await link.client.publish(offline)) != nil {
                         await link.client.waitForPublishes()
                     }
