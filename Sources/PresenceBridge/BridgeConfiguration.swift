@@ -76,14 +76,7 @@ public struct BridgeConfiguration: Sendable {
 
     /// `{"status":"online","version":…,"startedAt":…,"heartbeatInterval":30,"offlineGrace":5}`.
     func statusPayload(online: Bool, startedAt: Timestamp?) -> [UInt8] {
-        var json = JSONWriter()
-        json.beginObject()
-        json.member("status", online ? "online" : "offline")
-        json.member("version", version)
-        if let startedAt { json.member("startedAt", startedAt.iso8601) }
-        json.key("heartbeatInterval"); json.number(heartbeatInterval)
-        json.key("offlineGrace"); json.number(offlineGrace)
-        json.endObject()
-        return json.bytes
+        BridgeStatusPayload.encode(online: online, version: version, startedAt: startedAt,
+                                   heartbeatInterval: heartbeatInterval, offlineGrace: offlineGrace)
     }
 }

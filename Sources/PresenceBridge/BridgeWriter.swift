@@ -388,8 +388,7 @@ final class BridgeWriter {
             resync?.strayViews[message.topic] = digest
         }
         guard viewer == target, let user = UserID(viewer),
-              case .object(let members)? = try? JSONValue.parse(message.payload),
-              case .string(let text)? = members["lastSeen"], let lastSeen = Timestamp(iso8601: text) else { return }
+              let lastSeen = (try? ViewDecoder.decode(message.payload))?.lastSeen else { return }
         take(engine.adoptPublishedLastSeen(user, lastSeen))
     }
 
@@ -398,12 +397,8 @@ final class BridgeWriter {
         statistics.rejected[error.code, default: 0] += 1
         logger.debug("input rejected", metadata: ["topic": "\(topic)", "error": "\(error)"])
         guard notify, let user = error.user else { return }
-        var json = JSONWriter()
-        json.beginObject()
-        json.member("topic", topic)
-        json.member("error", error.message)
-        json.endObject()
-        outbox.enqueue(MQTTMessage(topic: configuration.topics.errorTopic(user), payload: json.bytes, qos: .atMostOnce))
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.errorTopic(user),
+                                   payload: ErrorReportPayload.encode(topic: topic, error: error.message), qos: .atMostOnce))
         statistics.errorsPublished += 1
     }
 

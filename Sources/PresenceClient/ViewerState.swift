@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import MQTT
 import PresenceCore
@@ -54,7 +53,7 @@ final class ViewerState: Sendable {
                 directory.apply(update) ? ([update], ()) : ([], ())
             }
         } else if message.topic == topics.errorTopic {
-            let wire = try? JSONDecoder().decode(WireError.self, from: Data(message.payload))
+            let wire = ErrorReportPayload.decode(message.payload)
             let report = PresenceErrorReport(
                 topic: wire?.topic ?? "",
                 error: wire?.error ?? String(decoding: message.payload, as: UTF8.self))
@@ -70,10 +69,4 @@ final class ViewerState: Sendable {
         views.finish()
         errors.finish()
     }
-}
-
-/// `{"topic":"…","error":"…"}` as the bridge sends it on `err/{user}`.
-private struct WireError: Decodable {
-    var topic: String?
-    var error: String?
 }

@@ -2,8 +2,8 @@ import PresenceCore
 import Testing
 @testable import PresenceWire
 
-@Suite("Wire format of views and times")
-struct WireFormatTests {
+@Suite("Wire format of views")
+struct ViewEncoderTests {
     private func user(_ text: String) throws -> UserID { try #require(UserID(text)) }
 
     @Test("a full view encodes in the documented key order")
