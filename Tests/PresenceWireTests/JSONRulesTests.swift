@@ -54,10 +54,17 @@ struct JSONRulesTests {
         #expect(state.status == .online)
     }
 
+    @Test("an unknown key may hold any nesting that fits in a payload")
+    func unknownKeyNestedDeep() throws {
+        let deep = String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000)
+        #expect(try decode("phone/state", #"{"status":"away","x":\#(deep)}"#) == .deviceState(alice, phone, DeviceState(status: .away)))
+    }
+
     @Test("an unknown key must still hold valid JSON")
     func unknownKeyWithInvalidJSON() {
         #expect(rejection("phone/state", #"{"status":"online","x":tru}"#)?.code == .invalidJSON)
         #expect(rejection("phone/state", "{\"status\":\"online\",\"x\":\"\u{01}\"}")?.code == .invalidJSON)
+        #expect(rejection("phone/state", #"{"status":"online","x":[[[[[[[[[[[[[[[[[[{"a":1,"a":2}]]]]]]]]]]]]]]]]]]}"#)?.code == .invalidJSON)
     }
 
     @Test("a number out of range is an error only where a known field needs it")

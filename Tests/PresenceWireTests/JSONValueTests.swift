@@ -28,6 +28,23 @@ struct JSONValueTests {
         #expect(try parse(#"{"a":{"a":1}}"#) == .object(["a": .object(["a": .number(1)])]), "the same key at two levels is no repeat")
     }
 
+    @Test("any nesting parses; what lies deeper than 16 levels is checked and not kept")
+    func deepNesting() throws {
+        func nested(_ depth: Int, _ inner: String = "1") -> String {
+            String(repeating: "[", count: depth) + inner + String(repeating: "]", count: depth)
+        }
+        var expected = JSONValue.skipped
+        for _ in 0..<16 { expected = .array([expected]) }
+        #expect(try parse(nested(17)) == expected)
+        #expect(try parse(nested(16)) != expected, "16 levels are kept whole")
+        #expect(try parse(nested(30_000)) == expected)
+        #expect(try parse(nested(40, #"{"a":{},"b":[]}"#)) == expected)
+        #expect(throws: JSONSyntaxError.self) { try parse(nested(40, "1,")) }
+        #expect(throws: JSONSyntaxError.self) { try parse(nested(40, "tru")) }
+        #expect(throws: JSONSyntaxError(offset: 47, problem: #"duplicate key "k""#)) { try parse(nested(40, #"{"k":1,"k":2}"#)) }
+        #expect(throws: JSONSyntaxError.self) { try parse(String(repeating: "[", count: 30_000)) }
+    }
+
     @Test("numbers beyond a Double's range are infinities, not errors")
     func hugeNumbers() throws {
         #expect(try parse("1e400") == .number(.infinity))

@@ -1,4 +1,10 @@
-/// A recursive-descent parser over a byte buffer (`JSONValue.parse`); it never reads past the end.
+/// The parser behind `JSONValue.parse`, over a byte buffer; it never reads past the end.
+///
+/// Containers are read with a stack of its own rather than by recursion, so any nesting that
+/// fits in a payload parses (JSON allows it, and an unknown key may hold anything). Values
+/// nested deeper than `JSONValue.maximumDepth` are checked in full, repeated keys included, but
+/// not kept: they read as `.skipped`, which keeps every tree the parser returns shallow (a deep
+/// tree would also be released by recursion).
 struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
@@ -7,212 +13,119 @@ struct JSONParser {
 
     mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
         skipWhitespace()
-        let value = try parseValue(depth: 0)
+        let value = try parseValue()
         skipWhitespace()
         guard index == bytes.count else { throw failure("unexpected data after the value") }
         return value
     }
 
-    private func failure(_ problem: String) -> JSONSyntaxError {
+    func failure(_ problem: String) -> JSONSyntaxError {
         JSONSyntaxError(offset: index, problem: problem)
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count, JSONValue.isWhitespace(bytes[index]) { index += 1 }
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth < JSONValue.maximumDepth else { throw failure("nested too deeply") }
-        guard index < bytes.count else { throw failure("unexpected end of input") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth)
-        case UInt8(ascii: "["): return try parseArray(depth: depth)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw failure("unexpected character")
-        }
-    }
-
-    private mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
-        let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count else { throw failure("unexpected end of input") }
-        let start = literal.utf8Start
-        for offset in 0..<count where bytes[index + offset] != start[offset] {
-            throw failure("unexpected character")
-        }
-        index += count
-    }
-
-    private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        index += 1
-        var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
+    /// Reads one value, with everything nested in it; `open` holds the containers not closed yet.
+    private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
+        var open: [OpenContainer] = []
         while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw failure("expected a string key")
-            }
-            let keyStart = index
-            let key = try parseString()
-            guard members[key] == nil else {
-                throw JSONSyntaxError(offset: keyStart, problem: "duplicate key \"\(key.count > 64 ? key.prefix(64) + "…" : key)\"")
-            }
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-            index += 1
-            skipWhitespace()
-            members[key] = try parseValue(depth: depth + 1)
+            // A value starts here.
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw failure("expected ',' or '}'")
-        }
-    }
-
-    private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        index += 1
-        var elements: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(elements)
-        }
-        while true {
-            skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
-            throw failure("expected ',' or ']'")
-        }
-    }
-
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
-        index += 1  // opening quote
-        let start = index
-        // Fast path: no escapes.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            let kept = open.count < JSONValue.maximumDepth
+            var value: JSONValue
+            switch bytes[index] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                var container = OpenContainer(isObject: bytes[index] == UInt8(ascii: "{"), isKept: kept)
                 index += 1
-                return try validatedString(raw, at: start)
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw failure("control character in a string") }
-            index += 1
-        }
-        var scalars: [UInt8] = Array(bytes[start..<index])
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                return try scalars.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) -> String in
-                    try validatedString(buffer, at: start)
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == container.closer {
+                    index += 1
+                    value = container.value
+                } else {
+                    if container.isObject { try readKey(into: &container) }
+                    open.append(container)
+                    continue
                 }
-            case UInt8(ascii: "\\"):
-                index += 1
+            case UInt8(ascii: "\""): value = .string(try parseString())
+            case UInt8(ascii: "t"): try expectLiteral("true"); value = .bool(true)
+            case UInt8(ascii: "f"): try expectLiteral("false"); value = .bool(false)
+            case UInt8(ascii: "n"): try expectLiteral("null"); value = .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): value = .number(try parseNumber())
+            default: throw failure("unexpected character")
+            }
+            // A value ends here: it goes into its container, and closes every container it ends.
+            while true {
+                guard var container = open.popLast() else { return value }
+                container.add(value)
+                skipWhitespace()
                 guard index < bytes.count else { throw failure("unexpected end of input") }
-                let escaped = bytes[index]
-                index += 1
-                switch escaped {
-                case UInt8(ascii: "\""): scalars.append(0x22)
-                case UInt8(ascii: "\\"): scalars.append(0x5C)
-                case UInt8(ascii: "/"): scalars.append(0x2F)
-                case UInt8(ascii: "b"): scalars.append(0x08)
-                case UInt8(ascii: "f"): scalars.append(0x0C)
-                case UInt8(ascii: "n"): scalars.append(0x0A)
-                case UInt8(ascii: "r"): scalars.append(0x0D)
-                case UInt8(ascii: "t"): scalars.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try parseHex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                              bytes[index + 1] == UInt8(ascii: "u") else { throw failure("unpaired surrogate") }
-                        index += 2
-                        let low = try parseHex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw failure("unpaired surrogate") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw failure("unpaired surrogate")
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw failure("invalid escape") }
-                    scalars.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default:
-                    throw failure("invalid escape")
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    if container.isObject { try readKey(into: &container) }
+                    open.append(container)
+                    break
                 }
-            default:
-                if byte < 0x20 { throw failure("control character in a string") }
-                scalars.append(byte)
+                guard bytes[index] == container.closer else {
+                    throw failure(container.isObject ? "expected ',' or '}'" : "expected ',' or ']'")
+                }
                 index += 1
+                value = container.value
             }
         }
-        throw failure("unterminated string")
     }
 
-    private mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw failure("unexpected end of input") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw failure("invalid \\u escape")
-            }
-            value = value << 4 | digit
-            index += 1
+    /// Reads `"key":` of the next member; a key the object already has is an error there.
+    private mutating func readKey(into container: inout OpenContainer) throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string key") }
+        let keyStart = index
+        let key = try parseString()
+        guard container.begin(key) else {
+            throw JSONSyntaxError(offset: keyStart, problem: "duplicate key \"\(key.count > 64 ? key.prefix(64) + "…" : key)\"")
         }
-        return value
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+        index += 1
+    }
+}
+
+/// An array or object being read: what it holds so far (nothing when it is nested too deep to
+/// be kept) and, for an object, the key of the member being read.
+private struct OpenContainer {
+    let isObject: Bool
+    let isKept: Bool
+    private var elements: [JSONValue] = []
+    private var members: [String: JSONValue] = [:]
+    /// The keys of an object that is not kept, for repeated keys.
+    private var keys: Set<String> = []
+    private var key = ""
+
+    init(isObject: Bool, isKept: Bool) {
+        self.isObject = isObject
+        self.isKept = isKept
     }
 
-    private func validatedString(_ raw: UnsafeBufferPointer<UInt8>, at start: Int) throws(JSONSyntaxError) -> String {
-        guard let text = String(validating: raw, as: UTF8.self) else {
-            throw JSONSyntaxError(offset: start, problem: "string is not valid UTF-8")
-        }
-        return text
+    /// `}` or `]`.
+    var closer: UInt8 { isObject ? UInt8(ascii: "}") : UInt8(ascii: "]") }
+
+    /// Starts the member `key`; false when the object has it already.
+    mutating func begin(_ key: String) -> Bool {
+        self.key = key
+        return isKept ? members[key] == nil : keys.insert(key).inserted
     }
 
-    private mutating func parseNumber() throws(JSONSyntaxError) -> Double {
-        let start = index
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count else { throw failure("unexpected end of input") }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index]) {
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-        } else {
-            throw failure("invalid number")
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digits else { throw failure("invalid number") }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digits else { throw failure("invalid number") }
-        }
-        // Valid JSON whatever its size: beyond Double's range it reads as ±infinity, and a field
-        // that needs a number in range says so itself.
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text) else { throw JSONSyntaxError(offset: start, problem: "invalid number") }
-        return value
+    /// Adds the value just read: the next element, or the value of the member begun.
+    mutating func add(_ value: JSONValue) {
+        guard isKept else { return }
+        if isObject { members[key] = value } else { elements.append(value) }
+    }
+
+    /// The container as a value.
+    var value: JSONValue {
+        guard isKept else { return .skipped }
+        return isObject ? .object(members) : .array(elements)
     }
 }

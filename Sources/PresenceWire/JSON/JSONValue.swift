@@ -4,9 +4,9 @@
 /// (`JSONParser`): several times cheaper than Foundation's decoders on the 50-200 byte payloads
 /// devices send, and its errors say where the input went wrong. The contract's rules of JSON
 /// are kept here: white space around the value is allowed, a key repeated in an object makes
-/// the document invalid, and a number too large for a `Double` is ±infinity rather than an
-/// error (only a field that needs a number in range rejects it). Reading an object's fields
-/// goes through `field(_:)`, where `null` counts as absent.
+/// the document invalid, any nesting that is valid JSON parses, and a number too large for a
+/// `Double` is ±infinity rather than an error (only a field that needs a number in range
+/// rejects it). Reading an object's fields goes through `field(_:)`, where `null` counts as absent.
 package enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -14,9 +14,11 @@ package enum JSONValue: Equatable, Sendable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+    /// An array or object nested deeper than `maximumDepth`: valid JSON, checked, not kept.
+    case skipped
 
-    /// The deepest nesting accepted. Payloads are flat (a view nests three levels), so this is
-    /// room for what newer clients may add; it bounds the parser's recursion.
+    /// The deepest nesting kept. Payloads are flat (a view nests three levels), so anything
+    /// deeper can only be under a key the contract does not name, which is ignored.
     package static let maximumDepth = 16
 
     /// JSON's white space: space, tab, line feed, carriage return.
@@ -41,6 +43,7 @@ package enum JSONValue: Equatable, Sendable {
         case .string: "a string"
         case .array: "an array"
         case .object: "an object"
+        case .skipped: "a deeply nested value"
         }
     }
 }
