@@ -86,10 +86,22 @@ public struct TopicLayout: Sendable, Equatable {
 
 /// The inputs a device publishes under `in/{user}/{device}/`.
 public enum DeviceInputKind: String, Sendable, CaseIterable {
-    case state, heartbeat, activity
+    /// The device's state (retained): status, session, platform; also its will.
+    case state
+    /// Liveness only, with the connection's session.
+    case heartbeat
+    /// What the user is doing on the device, a lease.
+    case activity
 }
 
 /// The inputs a user publishes under `in/{user}/`.
 public enum UserInputKind: String, Sendable, CaseIterable {
-    case settings, contacts, blocked, watch
+    /// The privacy settings, a partial update (retained).
+    case settings
+    /// The address book (retained).
+    case contacts
+    /// The users who see nothing of this one (retained).
+    case blocked
+    /// More users to see, beyond the contacts (retained).
+    case watch
 }

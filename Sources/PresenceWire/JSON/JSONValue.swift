@@ -8,11 +8,17 @@
 /// `Double` is ±infinity rather than an error (only a field that needs a number in range
 /// rejects it). Reading an object's fields goes through `field(_:)`, where `null` counts as absent.
 package enum JSONValue: Equatable, Sendable {
+    /// `null`; as the value of a field, the field is absent (`field(_:)`).
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number; ±infinity beyond a `Double`'s range.
     case number(Double)
+    /// A string, escapes resolved, valid UTF-8.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object; its keys are distinct (a repeated key is a syntax error).
     case object([String: JSONValue])
     /// An array or object nested deeper than `maximumDepth`: valid JSON, checked, not kept.
     case skipped

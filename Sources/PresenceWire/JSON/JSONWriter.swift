@@ -3,11 +3,14 @@
 /// Key order is the caller's, so every payload the bridge sends has one stable shape
 /// (`{"user":…,"status":…,…}`) that a client or a test can compare byte for byte.
 package struct JSONWriter {
+    /// The JSON written so far.
     package private(set) var bytes: [UInt8] = []
     private var needsComma = false
 
+    /// An empty writer with room for `capacity` bytes.
     package init(capacity: Int = 160) { bytes.reserveCapacity(capacity) }
 
+    /// `{`, `}`, `[`, `]`: containers, commas between their members written as needed.
     package mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
     package mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
     package mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
@@ -21,10 +24,13 @@ package struct JSONWriter {
         needsComma = false
     }
 
+    /// A string, escaped as JSON requires (quotes, backslashes, control characters).
     package mutating func string(_ value: String) { separate(); appendQuoted(value); needsComma = true }
 
+    /// An integer.
     package mutating func number(_ value: Int64) { separate(); bytes.append(contentsOf: String(value).utf8); needsComma = true }
 
+    /// A number: whole values without a fraction (`3`), others as Swift writes them (`0.25`).
     package mutating func number(_ value: Double) {
         separate()
         if value.rounded() == value, abs(value) < 1e15 {
@@ -35,6 +41,7 @@ package struct JSONWriter {
         needsComma = true
     }
 
+    /// `true` or `false`.
     package mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
 
     /// Convenience for `"key":"value"`.
