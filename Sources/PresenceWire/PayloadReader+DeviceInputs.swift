@@ -57,7 +57,9 @@ extension PayloadReader {
                 throw InputRejection(.invalidField, "\"ttl\" must be a number of seconds from 0 to 86400, got \(value.typeName)", user: user)
             }
             try WireLimits.checkTTL(seconds: seconds, user: user)
-            ttl = Int64((seconds * 1000).rounded())
+            // To the millisecond; a positive lease shorter than that is one millisecond, since
+            // 0 alone means until replaced.
+            ttl = seconds > 0 ? max(1, Int64((seconds * 1000).rounded())) : 0
         }
         return Activity(kind: kind, detail: detail, audience: audience, ttlMilliseconds: ttl)
     }

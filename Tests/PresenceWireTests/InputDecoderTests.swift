@@ -49,6 +49,14 @@ struct InputDecoderTests {
         #expect(try decoder.decode("alice/phone/activity", "") == .activity(id("alice"), device("phone"), nil))
     }
 
+    @Test("a lease is read to the millisecond; only 0 itself means until replaced", arguments: [
+        ("0", Int64(0)), ("0.0", 0), ("0.0004", 1), ("1e-400", 0), ("1e-300", 1), ("0.0015", 2), ("86400", 86_400_000),
+    ])
+    func leaseMilliseconds(_ ttl: String, _ milliseconds: Int64) throws {
+        let input = try decoder.decode("alice/phone/activity", #"{"type":"busy","ttl":\#(ttl)}"#)
+        #expect(input == .activity(id("alice"), device("phone"), Activity(kind: .busy, ttlMilliseconds: milliseconds)))
+    }
+
     @Test("settings keep missing keys as nil")
     func settings() throws {
         let input = try decoder.decode("alice/settings", #"{"showLastSeen":"nobody"}"#)
