@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "presence-bridge", targets: ["presence-bridge"]),
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "PresenceCore", targets: ["PresenceCore"]),
+        .library(name: "PresenceWire", targets: ["PresenceWire"]),
         .library(name: "PresenceClient", targets: ["PresenceClient"]),
     ],
     dependencies: [
@@ -32,17 +33,18 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "PresenceCore"),
+        .target(name: "PresenceWire", dependencies: ["PresenceCore"]),
         .target(
             name: "PresenceBridge",
             dependencies: [
-                "MQTT", "PresenceCore", "CSQLite",
+                "MQTT", "PresenceCore", "PresenceWire", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
             name: "PresenceClient",
-            dependencies: ["MQTT", "PresenceCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MQTT", "PresenceCore", "PresenceWire", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "LocalBroker",
@@ -59,7 +61,7 @@ let package = Package(
         .target(
             name: "LoadBenchmarks",
             dependencies: [
-                "MQTT", "LocalBroker", "PresenceCore",
+                "MQTT", "LocalBroker", "PresenceCore", "PresenceWire",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "presence-bridge",
             dependencies: [
-                "PresenceBridge", "PresenceClient", "LocalBroker", "MQTT", "PresenceCore",
+                "PresenceBridge", "PresenceClient", "PresenceWire", "LocalBroker", "MQTT", "PresenceCore",
                 "EngineBenchmarks", "LoadBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -77,8 +79,9 @@ let package = Package(
         ),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker"]),
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
+        .testTarget(name: "PresenceWireTests", dependencies: ["PresenceWire", "PresenceCore"]),
         .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "BridgeTestSupport", "CSQLite", "LocalBroker", "MQTT", "PresenceCore"]),
-        .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
+        .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceWire", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import Foundation
 import LocalBroker
 import Logging
 import MQTT
+import PresenceCore
 
 /// One broker with its bench connections (publisher, view subscriber, watcher) and the bridge
 /// under test, for `users` users in a ring of `contacts` contacts (plus, with `star`, one user
@@ -90,7 +91,7 @@ final class BenchEnvironment {
                 hasStar: star, executable: executable, progress: progress)
             environment.tasks.append(environment.collector.start(subscriber))
             environment.tasks.append(try await watcher.start())
-            _ = try await subscriber.subscribe(["presence/v1/out/+/+", "bench/relay/+"], qos: .atLeastOnce)
+            _ = try await subscriber.subscribe([BenchPayloads.topics.viewFilter, "bench/relay/+"], qos: .atLeastOnce)
             return environment
         } catch {
             await broker.stop()
@@ -187,7 +188,7 @@ final class BenchEnvironment {
 
     /// A state change of `user` (status, its session `s{user}`, a fresh marker); returns its event number.
     @discardableResult
-    func publishState(_ user: Int, _ status: String = "online", session: String? = nil) async throws -> Int {
+    func publishState(_ user: Int, _ status: DeviceStatus = .online, session: String? = nil) async throws -> Int {
         let seq = nextSeq
         nextSeq += 1
         try await publish(BenchPayloads.stateTopic(user),
@@ -197,7 +198,7 @@ final class BenchEnvironment {
 
     /// Settings (everyone), contacts and an online state for every user: the retained inputs.
     func publishSetup() async throws {
-        let everyone = BenchPayloads.settings("everyone")
+        let everyone = BenchPayloads.settings(.everyone)
         for user in 0..<(hasStar ? users + 1 : users) {
             try await publish(BenchPayloads.settingsTopic(user), everyone)
             try await publish(BenchPayloads.contactsTopic(user), BenchPayloads.list(user < users ? contactsOf(user) : []))

@@ -1,43 +1,48 @@
+import PresenceCore
+import PresenceWire
+
 /// Topic and payload building and parsing for the load benchmark, on bytes (no JSON decoder).
 ///
 /// Users are `u0`, `u1`, …; each has one device `d1`. A state change carries a marker in its
 /// `platform` field, `p{seq}t{microseconds}`, which every view of that user carries back:
-/// the collector reads the event number and the send time from the view itself.
+/// the collector reads the event number and the send time from the view itself. Topics come
+/// from the wire's `TopicLayout` under the default prefix.
 enum BenchPayloads {
-    static let prefix = "presence/v1"
+    static let topics = TopicLayout()
+    /// Every bench user's one device.
+    static let device = DeviceID("d1")!
 
-    static func user(_ index: Int) -> String { "u\(index)" }
+    /// `u{index}`.
+    static func user(_ index: Int) -> UserID { UserID("u\(index)")! }
 
-    static func stateTopic(_ user: Int) -> String { "\(prefix)/in/u\(user)/d1/state" }
-    static func heartbeatTopic(_ user: Int) -> String { "\(prefix)/in/u\(user)/d1/heartbeat" }
-    static func settingsTopic(_ user: Int) -> String { "\(prefix)/in/u\(user)/settings" }
-    static func contactsTopic(_ user: Int) -> String { "\(prefix)/in/u\(user)/contacts" }
+    static func stateTopic(_ user: Int) -> String { topics.deviceInput(.state, user: Self.user(user), device: device) }
+    static func heartbeatTopic(_ user: Int) -> String { topics.deviceInput(.heartbeat, user: Self.user(user), device: device) }
+    static func settingsTopic(_ user: Int) -> String { topics.userInput(.settings, user: Self.user(user)) }
+    static func contactsTopic(_ user: Int) -> String { topics.userInput(.contacts, user: Self.user(user)) }
 
     /// `{"status":S,"session":…,"platform":"p{seq}t{sent}"}`.
-    static func state(_ status: String, session: String, seq: Int, sent: UInt64) -> [UInt8] {
-        Array("{\"status\":\"\(status)\",\"session\":\"\(session)\",\"platform\":\"p\(seq)t\(sent)\"}".utf8)
+    static func state(_ status: DeviceStatus, session: String, seq: Int, sent: UInt64) -> [UInt8] {
+        InputEncoder.state(DeviceState(status: status, session: session, platform: "p\(seq)t\(sent)"))
     }
 
     /// An explicit offline (immediate, no grace).
     static func offline(session: String) -> [UInt8] {
-        Array("{\"status\":\"offline\",\"session\":\"\(session)\"}".utf8)
+        InputEncoder.state(DeviceState(status: .offline, session: session))
     }
 
     /// The will of a device: offline, lost, with the connection's session.
     static func will(session: String) -> [UInt8] {
-        Array("{\"status\":\"offline\",\"session\":\"\(session)\",\"reason\":\"lost\"}".utf8)
+        InputEncoder.state(DeviceState(status: .offline, session: session, isLost: true))
     }
 
-    static func heartbeat(session: String) -> [UInt8] { Array("{\"session\":\"\(session)\"}".utf8) }
+    static func heartbeat(session: String) -> [UInt8] { InputEncoder.heartbeat(session: session) }
 
     /// Every setting at `audience` (`everyone` so every change reaches every viewer).
-    static func settings(_ audience: String) -> [UInt8] {
-        Array("{\"showOnlineStatus\":\"\(audience)\",\"showLastSeen\":\"\(audience)\",\"showActivity\":\"\(audience)\"}".utf8)
+    static func settings(_ audience: Audience) -> [UInt8] {
+        InputEncoder.settings(PrivacySettingsUpdate(showOnlineStatus: audience, showLastSeen: audience, showActivity: audience))
     }
 
-    static func list(_ users: [Int]) -> [UInt8] {
-        Array(("[" + users.map { "\"u\($0)\"" }.joined(separator: ",") + "]").utf8)
-    }
+    static func list(_ users: [Int]) -> [UInt8] { InputEncoder.userList(users.map(user)) }
 
     /// A view-shaped payload of about `size` bytes with a marker, for the raw relay.
     static func relayPayload(seq: Int, sent: UInt64, size: Int) -> [UInt8] {
@@ -49,14 +54,14 @@ enum BenchPayloads {
 
     // MARK: - Parsing
 
-    /// `(viewer, target)` of `presence/v1/out/u{v}/u{t}`, nil for any other topic.
+    /// `(viewer, target)` of `{prefix}/out/u{v}/u{t}`, nil for any other topic.
     static func viewAddress(_ topic: String) -> (viewer: Int, target: Int)? {
         let utf8 = topic.utf8
         if let result = utf8.withContiguousStorageIfAvailable({ parseViewAddress($0) }) { return result }
         return Array(utf8).withUnsafeBufferPointer { parseViewAddress($0) }
     }
 
-    private static let outPrefix = Array("presence/v1/out/u".utf8)
+    private static let outPrefix = Array((topics.viewHead + "u").utf8)
 
     private static func parseViewAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> (viewer: Int, target: Int)? {
         guard bytes.count > outPrefix.count + 3 else { return nil }

@@ -16,7 +16,7 @@ final class BridgeWatcher: Sendable {
 
     private let state = Mutex(State())
     let client: MQTTClient
-    static let stateFilter = "presence/v1/in/+/d1/state"
+    static let stateFilter = BenchPayloads.topics.deviceInputFilter(.state, device: BenchPayloads.device)
 
     init(client: MQTTClient) {
         self.client = client
@@ -24,7 +24,7 @@ final class BridgeWatcher: Sendable {
 
     /// Subscribes to status and stats and starts consuming on a detached task.
     func start() async throws -> Task<Void, Never> {
-        _ = try await client.subscribe(["presence/v1/bridge/status", "presence/v1/bridge/stats"], qos: .atLeastOnce)
+        _ = try await client.subscribe([BenchPayloads.topics.statusTopic, BenchPayloads.topics.statsTopic], qos: .atLeastOnce)
         return Task.detached { [self] in
             for await message in client.messages { receive(message) }
         }
@@ -32,11 +32,11 @@ final class BridgeWatcher: Sendable {
 
     private func receive(_ message: MQTTMessage) {
         let now = BenchClock.now()
-        if message.topic == "presence/v1/bridge/status" {
+        if message.topic == BenchPayloads.topics.statusTopic {
             // A retained copy (at subscribing, or again after the watcher reconnects) is old news.
             let online = !message.retain && String(decoding: message.payload, as: UTF8.self).contains("\"status\":\"online\"")
             if online { state.withLock { $0.onlineCount += 1; $0.lastOnlineAt = now } }
-        } else if message.topic == "presence/v1/bridge/stats" {
+        } else if message.topic == BenchPayloads.topics.statsTopic {
             state.withLock { $0.stats = message.payload }
         } else if !message.retain, message.payload.count > 20 {
             let lost = String(decoding: message.payload, as: UTF8.self).contains("\"reason\":\"lost\"")

@@ -39,7 +39,7 @@ public final class DeviceFleet: Sendable {
                         try await client.connect()
                         try await client.publish(MQTTMessage(
                             topic: BenchPayloads.stateTopic(user),
-                            payload: BenchPayloads.state("online", session: "r\(user)", seq: seqBase + user, sent: BenchClock.now()),
+                            payload: BenchPayloads.state(.online, session: "r\(user)", seq: seqBase + user, sent: BenchClock.now()),
                             qos: .atLeastOnce, retain: true))
                     }
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import LocalBroker
 import MQTT
+import PresenceCore
 
 extension MainRun {
     // MARK: - Heartbeat storm
@@ -47,7 +48,7 @@ extension MainRun {
     func privacyChange() async throws {
         let star = env.star
         let keys = (0..<env.users).map { env.collector.key(viewer: $0, target: star) }
-        for (audience, condition) in [("nobody", BenchPayloads.Status.hidden), ("everyone", .online)] {
+        for (audience, condition) in [(Audience.nobody, BenchPayloads.Status.hidden), (.everyone, .online)] {
             let before = env.collector.viewsReceived
             env.collector.expect(keys, .status(condition))
             let start = BenchClock.now()

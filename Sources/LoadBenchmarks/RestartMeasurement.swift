@@ -22,7 +22,7 @@ enum RestartMeasurement {
             }
         }
         await env.publisher.waitForPublishes()
-        let raw = try await rawReplay(env, filters: ["presence/v1/in/#"])
+        let raw = try await rawReplay(env, filters: [BenchPayloads.topics.inputFilter])
         let views = env.allViewKeys().count
         let onlineBefore = env.watcher.onlineCount
         let before = env.collector.viewsReceived
@@ -196,7 +196,7 @@ enum RestartMeasurement {
         guard let liveAt = await env.watcher.waitForOnline(after: onlineBefore, timeout: 300) else {
             throw BenchError(message: "broker restart: the bridge was not live again within 300 s: \(bridge.recentErrors)")
         }
-        let raw = try await rawReplay(env, filters: ["presence/v1/in/#"])
+        let raw = try await rawReplay(env, filters: [BenchPayloads.topics.inputFilter])
         if wipe {
             var result = ScenarioResult(name: name, goal: "broker up to the bridge live again, every view republished from the store; peak RSS")
             result.seconds = BenchClock.seconds(brokerUp, liveAt)

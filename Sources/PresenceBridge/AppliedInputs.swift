@@ -1,3 +1,5 @@
+import PresenceWire
+
 /// One user's settings or list payload, applied: the user (by index), which input, and the
 /// digest of its bytes.
 struct AppliedInput: Equatable, Sendable {

@@ -1,5 +1,6 @@
 import MQTT
 import PresenceCore
+import PresenceWire
 
 /// Everything `presence-bridge run` can be told, with the defaults of docs/PROTOCOL.md.
 ///
@@ -17,8 +18,10 @@ public struct BridgeConfiguration: Sendable {
     public var heartbeatInterval = 30.0
     public var offlineGrace = 5.0
     public var activityTTL = 3.0
-    public var maximumList = 2000
-    public var maximumWatch = 500
+    /// Most distinct ids in `contacts` and `blocked` (`--max-list`).
+    public var maximumList = WireLimits.defaultListSize
+    /// Most distinct ids in `watch` (`--max-watch`).
+    public var maximumWatch = WireLimits.defaultWatchSize
     /// Inputs per second per user (bursts of twice that); 0 turns limiting off.
     public var rateLimit = 20.0
     /// How often `bridge/stats` is refreshed.
@@ -79,14 +82,7 @@ public struct BridgeConfiguration: Sendable {
 
     /// `{"status":"online","version":…,"startedAt":…,"heartbeatInterval":30,"offlineGrace":5}`.
     func statusPayload(online: Bool, startedAt: Timestamp?) -> [UInt8] {
-        var json = JSONWriter()
-        json.beginObject()
-        json.member("status", online ? "online" : "offline")
-        json.member("version", version)
-        if let startedAt { json.member("startedAt", startedAt.iso8601) }
-        json.key("heartbeatInterval"); json.number(heartbeatInterval)
-        json.key("offlineGrace"); json.number(offlineGrace)
-        json.endObject()
-        return json.bytes
+        BridgeStatusPayload.encode(online: online, version: version, startedAt: startedAt,
+                                   heartbeatInterval: heartbeatInterval, offlineGrace: offlineGrace)
     }
 }

@@ -1,4 +1,5 @@
 import PresenceCore
+import PresenceWire
 
 /// The counters published on `bridge/stats` (and readable by tests through the service).
 public struct BridgeStatistics: Sendable, Equatable {
@@ -13,7 +14,8 @@ public struct BridgeStatistics: Sendable, Equatable {
     public var viewsCoalesced = 0
     public var viewsDeleted = 0
     public var errorsPublished = 0
-    public var rejected: [InputError.Reason: Int] = [:]
+    /// Rejected inputs by code (`InputRejection.Code`), the engine's own codes included.
+    public var rejected: [InputRejection.Code: Int] = [:]
     public var storeTransactions = 0
     public var storeChanges = 0
     public var storeFailures = 0
@@ -86,8 +88,10 @@ public struct BridgeStatistics: Sendable, Equatable {
         json.endObject()
         json.key("rejected")
         json.beginObject()
-        for reason in InputError.Reason.allCases {
-            json.key(reason.rawValue); json.number(Int64(rejected[reason, default: 0]))
+        // Every known code, 0 included, then any other code counted (sorted, for a stable shape).
+        let others = rejected.keys.filter { !InputRejection.Code.known.contains($0) }.sorted { $0.rawValue < $1.rawValue }
+        for code in InputRejection.Code.known + others {
+            json.key(code.rawValue); json.number(Int64(rejected[code, default: 0]))
         }
         json.endObject()
         json.endObject()

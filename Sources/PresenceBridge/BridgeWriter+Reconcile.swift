@@ -1,4 +1,5 @@
 import PresenceCore
+import PresenceWire
 
 /// The end of a resync, one slice of viewers at a time (see `CatchUp`): deciding which views the
 /// broker lacks, from the views record (fenced by the broker's checkpoint) or from the retained

@@ -1,6 +1,7 @@
 import Logging
 import MQTT
 import PresenceCore
+import PresenceWire
 
 /// The bridge's single writer: owns the engine, the store and the counters, and turns each
 /// batch of events into store writes first and publishes second.
@@ -370,7 +371,7 @@ final class BridgeWriter {
         let user = UserID(address.user)
         let live = !message.retain
         if live, let user, case .drop(let notify) = rateLimiter.admit(user, at: now) {
-            reject(InputError(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
+            reject(InputRejection(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
                    topic: message.topic, notify: notify)
             return
         }
@@ -399,7 +400,7 @@ final class BridgeWriter {
                 appliedInputs.note(AppliedInput(user: index, kind: applied.kind, digest: applied.digest))
             }
         } catch {
-            reject(InputError(.tooManyDevices, error.message, user: user), topic: message.topic, notify: true)
+            reject(error, topic: message.topic, notify: true)
         }
     }
 
@@ -414,22 +415,17 @@ final class BridgeWriter {
             resync?.strayViews[message.topic] = digest
         }
         guard viewer == target, let user = UserID(viewer),
-              case .object(let members)? = try? JSONValue.parse(message.payload),
-              case .string(let text)? = members["lastSeen"], let lastSeen = Timestamp(iso8601: text) else { return }
+              let lastSeen = (try? ViewDecoder.decode(message.payload))?.lastSeen else { return }
         take(engine.adoptPublishedLastSeen(user, lastSeen))
     }
 
     /// Counts a rejected input and tells its user on `err/{user}` (when the user id is valid).
-    private func reject(_ error: InputError, topic: String, notify: Bool) {
-        statistics.rejected[error.reason, default: 0] += 1
+    private func reject(_ error: InputRejection, topic: String, notify: Bool) {
+        statistics.rejected[error.code, default: 0] += 1
         logger.debug("input rejected", metadata: ["topic": "\(topic)", "error": "\(error)"])
         guard notify, let user = error.user else { return }
-        var json = JSONWriter()
-        json.beginObject()
-        json.member("topic", topic)
-        json.member("error", error.message)
-        json.endObject()
-        outbox.enqueue(MQTTMessage(topic: configuration.topics.errorTopic(user), payload: json.bytes, qos: .atMostOnce))
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.errorTopic(user),
+                                   payload: ErrorReportPayload.encode(topic: topic, error: error.message), qos: .atMostOnce))
         statistics.errorsPublished += 1
     }
 

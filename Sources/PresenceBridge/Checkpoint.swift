@@ -1,3 +1,5 @@
+import PresenceWire
+
 /// The bridge's retained marker `bridge/checkpoint`: every view of every batch up to `sequence`
 /// of the store of `epoch` was handed to the broker, on one connection, before this marker.
 ///

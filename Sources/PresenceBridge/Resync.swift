@@ -1,4 +1,5 @@
 import PresenceCore
+import PresenceWire
 
 /// A resynchronisation in progress, in the order the broker answers it.
 ///

@@ -1,6 +1,7 @@
 import Logging
 import MQTT
 import PresenceCore
+import PresenceWire
 import Synchronization
 
 /// The shared half of a device's or viewer's connection: the event inbox, the observable
@@ -10,7 +11,7 @@ import Synchronization
 final class ConnectionLoop: Sendable {
     let configuration: PresenceConfiguration
     let role: DeviceRole?
-    let topics: PresenceTopics
+    let topics: UserTopics
     let viewer: ViewerState
     let status = Broadcaster<ConnectionStatus, ConnectionStatus>(.idle)
     let logger: Logger
@@ -27,7 +28,7 @@ final class ConnectionLoop: Sendable {
         self.role = role
         self.initialStatus = initialStatus
         self.logger = logger
-        topics = PresenceTopics(prefix: configuration.prefix, user: configuration.user)
+        topics = TopicLayout(prefix: configuration.prefix).topics(of: configuration.user)
         viewer = ViewerState(topics: topics, logger: logger)
         if let explicit = configuration.clientID {
             clientID = explicit

@@ -1,6 +1,7 @@
 import Logging
 import MQTT
 import PresenceCore
+import PresenceWire
 import Synchronization
 
 /// The one task that owns a device's (or viewer's) MQTT client, for the runner's whole life:
@@ -143,7 +144,7 @@ final class ConnectionRunner {
         return {
             let session = SessionToken.make()
             sessions.latest = session
-            return MQTTMessage(topic: topic, payload: WirePayloads.state(.offline, session: session, platform: nil, lost: true),
+            return MQTTMessage(topic: topic, payload: InputEncoder.state(DeviceState(status: .offline, session: session, isLost: true)),
                                qos: .atLeastOnce, retain: true)
         }
     }
@@ -192,16 +193,16 @@ final class ConnectionRunner {
     /// Sends the settings and lists not yet confirmed, and the activity still in force.
     private func sendPending(_ client: MQTTClient) async throws(MQTTError) {
         if let update = desired.pendingSettings {
-            try await client.publish(retained(loop.topics.userInput("settings"), WirePayloads.settings(update)))
+            try await client.publish(retained(loop.topics.userInput(.settings), InputEncoder.settings(update)))
         }
         for kind in ListKind.allCases {
             guard let list = desired.pendingLists[kind] else { continue }
-            try await client.publish(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(list)))
+            try await client.publish(retained(loop.topics.userInput(kind.input), InputEncoder.userList(list)))
         }
         if let role = loop.role, let (activity, ttl) = desired.activityToRestore(now: .now) {
             try await client.publish(MQTTMessage(
                 topic: loop.topics.activity(role.device),
-                payload: WirePayloads.activity(activity, ttlMilliseconds: ttl)))
+                payload: InputEncoder.activity(activity?.leased(ttl))))
             desired.activityPending = false
         }
     }
@@ -222,7 +223,7 @@ final class ConnectionRunner {
     private func heartbeat() async {
         guard connected, let client, let role = loop.role else { return }
         try? await client.publish(MQTTMessage(
-            topic: loop.topics.heartbeat(role.device), payload: WirePayloads.heartbeat(session: session)))
+            topic: loop.topics.heartbeat(role.device), payload: InputEncoder.heartbeat(session: session)))
     }
 
     // MARK: - Commands
@@ -242,29 +243,29 @@ final class ConnectionRunner {
             guard connected, let client else { return .success(.deferred) }
             let message = MQTTMessage(
                 topic: loop.topics.activity(role.device),
-                payload: WirePayloads.activity(activity, ttlMilliseconds: activity?.ttlMilliseconds))
+                payload: InputEncoder.activity(activity))
             let result = await send(message, on: client)
             if case .success(.sent) = result { desired.activityPending = false }
             return result
         case .settings(let update):
             desired.queue(update)
             guard connected, let client, let pending = desired.pendingSettings else { return .success(.deferred) }
-            return await send(retained(loop.topics.userInput("settings"), WirePayloads.settings(pending)), on: client)
+            return await send(retained(loop.topics.userInput(.settings), InputEncoder.settings(pending)), on: client)
         case .list(let kind, let users):
             desired.pendingLists[kind] = users
             guard connected, let client else { return .success(.deferred) }
-            return await send(retained(loop.topics.userInput(kind.rawValue), WirePayloads.userList(users)), on: client)
+            return await send(retained(loop.topics.userInput(kind.input), InputEncoder.userList(users)), on: client)
         }
     }
 
     /// The broker holds `payload` on `topic`: a pending setting or list equal to it is confirmed.
     private func confirm(_ topic: String, _ payload: [UInt8]) {
-        if topic == loop.topics.userInput("settings"),
-           let pending = desired.pendingSettings, WirePayloads.settings(pending) == payload {
+        if topic == loop.topics.userInput(.settings),
+           let pending = desired.pendingSettings, InputEncoder.settings(pending) == payload {
             desired.pendingSettings = nil
         }
-        for kind in ListKind.allCases where topic == loop.topics.userInput(kind.rawValue) {
-            if let list = desired.pendingLists[kind], WirePayloads.userList(list) == payload {
+        for kind in ListKind.allCases where topic == loop.topics.userInput(kind.input) {
+            if let list = desired.pendingLists[kind], InputEncoder.userList(list) == payload {
                 desired.pendingLists[kind] = nil
             }
         }
@@ -283,7 +284,7 @@ final class ConnectionRunner {
 
     private func stateMessage(_ role: DeviceRole, session: String?) -> MQTTMessage {
         retained(loop.topics.state(role.device),
-                 WirePayloads.state(desired.status, session: session, platform: role.platform))
+                 InputEncoder.state(DeviceState(status: desired.status, session: session, platform: role.platform)))
     }
 
     private func retained(_ topic: String, _ payload: [UInt8]) -> MQTTMessage {
@@ -305,7 +306,7 @@ final class ConnectionRunner {
             case .graceful:
                 if connected, let role = loop.role {
                     let offline = retained(loop.topics.state(role.device),
-                                           WirePayloads.state(.offline, session: session, platform: role.platform))
+                                           InputEncoder.state(DeviceState(status: .offline, session: session, platform: role.platform)))
                     if (try? await client.publish(offline)) != nil {
                         await client.waitForPublishes()
                     }

@@ -46,3 +46,12 @@ struct DesiredPresence {
         return remaining > 0 ? (activity, remaining) : nil
     }
 }
+
+extension Activity {
+    /// This activity with `ttl` as its lease (nil = the bridge's default), to resend what is left of it.
+    func leased(_ ttl: Int64?) -> Activity {
+        var activity = self
+        activity.ttlMilliseconds = ttl
+        return activity
+    }
+}

@@ -1,5 +1,6 @@
 import MQTT
 import PresenceCore
+import PresenceWire
 
 /// A device's part of a connection: what makes it a device rather than a viewer.
 struct DeviceRole: Sendable {
@@ -11,6 +12,15 @@ struct DeviceRole: Sendable {
 /// The user's retained lists (`in/{user}/contacts|blocked|watch`).
 enum ListKind: String, Sendable, CaseIterable {
     case contacts, blocked, watch
+
+    /// The input that carries the list.
+    var input: UserInputKind {
+        switch self {
+        case .contacts: .contacts
+        case .blocked: .blocked
+        case .watch: .watch
+        }
+    }
 }
 
 /// A change asked of the connection by the app.

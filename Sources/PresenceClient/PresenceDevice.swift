@@ -1,6 +1,7 @@
 import Logging
 import MQTT
 import PresenceCore
+import PresenceWire
 
 /// One device of a user, present over MQTT as docs/PROTOCOL.md says, and that user's view of others.
 ///
@@ -28,7 +29,7 @@ public final class PresenceDevice: Sendable {
     public let device: DeviceID
     let loop: ConnectionLoop
 
-    /// A device, not connected yet; `platform` at most 32 characters (`web`, `mobile`, …);
+    /// A device, not connected yet; `platform` at most 32 characters (`web`, `mobile`, …; cut there);
     /// `heartbeatInterval` should match the bridge's (default 30 s) or be shorter.
     public init(
         configuration: PresenceConfiguration, device: DeviceID, platform: String? = nil,
@@ -37,7 +38,7 @@ public final class PresenceDevice: Sendable {
     ) {
         user = configuration.user
         self.device = device
-        let role = DeviceRole(device: device, platform: platform.map { String($0.prefix(32)) },
+        let role = DeviceRole(device: device, platform: platform.map { String($0.prefix(WireLimits.platformLength)) },
                               heartbeatInterval: max(heartbeatInterval, .milliseconds(100)))
         loop = ConnectionLoop(configuration: configuration, role: role, initialStatus: initialStatus, logger: logger)
     }
@@ -87,19 +88,13 @@ public final class PresenceDevice: Sendable {
 
     /// Publishes an activity (QoS 0); nil = idle. It holds for its lease: `ttlMilliseconds`
     /// nil = the bridge's default (3 s: renew it while it lasts), 0 = until replaced, at most
-    /// 86 400 s. `detail` at most 256 characters, `audience` (`to`) at most 100 users.
+    /// 86 400 s. `detail` at most 256 characters, `audience` (`to`) at most 100 users; an empty
+    /// `audience` shows it to no one but the user. The wire's limits (`WireLimits.check`), checked
+    /// before anything is sent: a breach throws `.invalidArgument` with the bridge's own words.
     @discardableResult
     public func setActivity(_ activity: Activity?) async throws(PresenceClientError) -> Delivery {
         if let activity {
-            if let detail = activity.detail, detail.count > 256 {
-                throw .invalidArgument("activity detail longer than 256 characters")
-            }
-            if let audience = activity.audience, audience.count > 100 {
-                throw .invalidArgument("more than 100 users in the activity's audience")
-            }
-            if let ttl = activity.ttlMilliseconds, ttl < 0 || ttl > 86_400_000 {
-                throw .invalidArgument("activity ttl outside 0 ... 86400 s")
-            }
+            do { try WireLimits.check(activity, user: user) } catch { throw .invalidArgument(error.message) }
         }
         return try await loop.ask { LoopEvent.command(.activity(activity), $0) }.get()
     }

@@ -1,5 +1,5 @@
-import Foundation
 import PresenceCore
+import PresenceWire
 
 /// What the viewer may see of one target, as the bridge published it on `out/{viewer}/{target}`.
 ///
@@ -28,78 +28,22 @@ public struct PresenceView: Sendable, Hashable {
         self.devices = devices
     }
 
-    /// Parses a view payload: `{"user","status"?,"lastSeen"?,"activity"?,"devices"?}`.
+    /// The view as the wire decoder read it.
+    public init(_ view: View) {
+        self.init(user: view.user, status: view.status, lastSeen: view.lastSeen, activity: view.activity, devices: view.devices)
+    }
+
+    /// Parses a view payload: `{"user","status"?,"lastSeen"?,"activity"?,"devices"?}`, with the
+    /// wire's `ViewDecoder`.
     ///
     /// Unknown keys are ignored, and so is an activity of a kind this version does not know
     /// (newer bridges may add kinds). Invalid JSON, a missing or invalid `user`, an unknown
     /// `status`, a malformed `lastSeen` or an invalid device throw `ViewDecodingError`.
     public init(json payload: [UInt8]) throws(ViewDecodingError) {
-        let wire: WireView
-        do {
-            wire = try JSONDecoder().decode(WireView.self, from: Data(payload))
-        } catch {
-            throw ViewDecodingError("not a view: \(error)")
-        }
-        guard let user = UserID(wire.user) else { throw ViewDecodingError("invalid user '\(wire.user)'") }
-        self.user = user
-        if let text = wire.status {
-            guard let status = DeviceStatus(rawValue: text) else { throw ViewDecodingError("unknown status '\(text)'") }
-            self.status = status
-        }
-        if let text = wire.lastSeen {
-            guard let time = Timestamp(iso8601: text) else { throw ViewDecodingError("invalid lastSeen '\(text)'") }
-            lastSeen = time
-        }
-        if let activity = wire.activity, let kind = ActivityKind(rawValue: activity.type) {
-            let detail: String? = switch kind {
-            case .typing: activity.conversationId
-            case .viewing: activity.page
-            case .busy: activity.reason
-            }
-            self.activity = ActivityView(kind: kind, detail: detail)
-        }
-        if let devices = wire.devices {
-            var parsed: [DeviceView] = []
-            for device in devices {
-                guard let id = DeviceID(device.id) else { throw ViewDecodingError("invalid device id '\(device.id)'") }
-                guard let status = DeviceStatus(rawValue: device.status) else {
-                    throw ViewDecodingError("unknown device status '\(device.status)'")
-                }
-                parsed.append(DeviceView(id: id, platform: device.platform, status: status))
-            }
-            self.devices = parsed
-        }
+        self.init(try ViewDecoder.decode(payload))
     }
 }
 
-/// A view payload that could not be parsed; `message` says why.
-public struct ViewDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What is wrong with the payload.
-    public var message: String
-    /// A decoding error with a message.
-    public init(_ message: String) { self.message = message }
-    /// The message.
-    public var description: String { message }
-}
-
-/// The view's JSON as sent; types only, the rules are applied by `PresenceView.init(json:)`.
-private struct WireView: Decodable {
-    struct Activity: Decodable {
-        var type: String
-        var conversationId: String?
-        var page: String?
-        var reason: String?
-    }
-
-    struct Device: Decodable {
-        var id: String
-        var platform: String?
-        var status: String
-    }
-
-    var user: String
-    var status: String?
-    var lastSeen: String?
-    var activity: Activity?
-    var devices: [Device]?
-}
+/// A view payload that could not be parsed (the wire's error, named here so that SDK users
+/// need not import PresenceWire).
+public typealias ViewDecodingError = PresenceWire.ViewDecodingError

@@ -1,21 +1,21 @@
-import Foundation
 import Logging
 import MQTT
 import PresenceCore
+import PresenceWire
 
 /// The viewer side of a connection: turns messages on `out/{user}/+` into the directory and
 /// the view updates, and messages on `err/{user}` into error reports.
 ///
 /// Shared by every connection of a device or viewer, so that the directory survives reconnects.
 final class ViewerState: Sendable {
-    let topics: PresenceTopics
+    let topics: UserTopics
     /// The directory and its subscribers.
     let views = Broadcaster<PresenceDirectory, ViewUpdate>(PresenceDirectory())
     /// The number of error reports so far and the subscribers.
     let errors = Broadcaster<Int, PresenceErrorReport>(0)
     private let logger: Logger
 
-    init(topics: PresenceTopics, logger: Logger) {
+    init(topics: UserTopics, logger: Logger) {
         self.topics = topics
         self.logger = logger
     }
@@ -53,7 +53,7 @@ final class ViewerState: Sendable {
                 directory.apply(update) ? ([update], ()) : ([], ())
             }
         } else if message.topic == topics.errorTopic {
-            let wire = try? JSONDecoder().decode(WireError.self, from: Data(message.payload))
+            let wire = ErrorReportPayload.decode(message.payload)
             let report = PresenceErrorReport(
                 topic: wire?.topic ?? "",
                 error: wire?.error ?? String(decoding: message.payload, as: UTF8.self))
@@ -69,10 +69,4 @@ final class ViewerState: Sendable {
         views.finish()
         errors.finish()
     }
-}
-
-/// `{"topic":"…","error":"…"}` as the bridge sends it on `err/{user}`.
-private struct WireError: Decodable {
-    var topic: String?
-    var error: String?
 }

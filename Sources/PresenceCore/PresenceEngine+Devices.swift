@@ -61,7 +61,7 @@ extension PresenceEngine {
 
         let wasPresent = existing.map { users[index].devices[$0].status != .offline } ?? false
         if !wasPresent, users[index].presentDeviceCount >= configuration.maxDevicesPerUser {
-            throw .tooManyDevices(device, limit: configuration.maxDevicesPerUser)
+            throw .tooManyDevices(device, of: user, limit: configuration.maxDevicesPerUser)
         }
         let old = basis(of: target)
         users[index].isParticipant = true
@@ -182,7 +182,7 @@ extension PresenceEngine {
     ) throws(InputRejection) {
         let index = Int(target)
         guard users[index].presentDeviceCount < configuration.maxDevicesPerUser else {
-            throw .tooManyDevices(users[index].devices[slot].id, limit: configuration.maxDevicesPerUser)
+            throw .tooManyDevices(users[index].devices[slot].id, of: users[index].id, limit: configuration.maxDevicesPerUser)
         }
         let old = basis(of: target)
         users[index].devices[slot].status = users[index].devices[slot].resumeStatus ?? .online

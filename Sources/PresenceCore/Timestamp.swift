@@ -33,27 +33,8 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }
 
-    /// ISO 8601 in UTC with milliseconds: `2026-11-28T23:40:00.120Z` (internal: the bridge owns wire formats).
-    var isoText: String {
-        let ms = millisecondsSinceEpoch
-        let dayLength: Int64 = 86_400_000
-        let days = ms >= 0 ? ms / dayLength : (ms - dayLength + 1) / dayLength
-        let inDay = ms - days * dayLength
-        let date = CivilDate(daysSinceEpoch: days)
-        let hours = inDay / 3_600_000
-        let minutes = inDay / 60_000 % 60
-        let seconds = inDay / 1000 % 60
-        let millis = inDay % 1000
-        return "\(date.text)T\(Self.pad(hours, 2)):\(Self.pad(minutes, 2)):\(Self.pad(seconds, 2)).\(Self.pad(millis, 3))Z"
-    }
-
-    /// The instant as ISO 8601 UTC with milliseconds, for logs and test failures.
-    public var description: String { isoText }
-
-    static func pad(_ value: Int64, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-    }
+    /// The instant as ISO 8601 UTC with milliseconds (`iso8601`), for logs and test failures.
+    public var description: String { iso8601 }
 }
 
 extension Int64 {

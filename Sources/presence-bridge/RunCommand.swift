@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PresenceBridge
+import PresenceWire
 import ServiceLifecycle
 
 /// `presence-bridge run`: serves presence next to a broker until SIGINT/SIGTERM.
@@ -19,8 +20,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds between device heartbeats; silent 2.5 intervals = lost (PRESENCE_HEARTBEAT_INTERVAL; 30).") var heartbeatInterval: Double?
     @Option(help: "Seconds a lost device keeps its status before viewers see it offline (PRESENCE_OFFLINE_GRACE; 5).") var offlineGrace: Double?
     @Option(help: "Default activity lease in seconds (PRESENCE_ACTIVITY_TTL; 3).") var activityTtl: Double?
-    @Option(help: "Most ids in contacts and blocked (PRESENCE_MAX_LIST; 2000).") var maxList: Int?
-    @Option(help: "Most ids in watch (PRESENCE_MAX_WATCH; 500).") var maxWatch: Int?
+    @Option(help: "Most ids in contacts and blocked (PRESENCE_MAX_LIST; \(WireLimits.defaultListSize)).") var maxList: Int?
+    @Option(help: "Most ids in watch (PRESENCE_MAX_WATCH; \(WireLimits.defaultWatchSize)).") var maxWatch: Int?
     @Option(help: "Inputs per second per user, bursts of twice that; 0 = off (PRESENCE_RATE_LIMIT; 20).") var rateLimit: Double?
     @Option(help: "Seconds between bridge/stats refreshes (PRESENCE_STATS_INTERVAL; 5).") var statsInterval: Double?
     @Option(help: "Seconds without a retained message after which a replay counts as complete (PRESENCE_REPLAY_TIMEOUT; 10).") var replayTimeout: Double?

@@ -139,6 +139,8 @@ struct DevicePresenceTests {
             try await fixture.send(phone, "alice/d16/state", "online")
             let error = try await errors.waitForError { $0.contains("d16/state") }
             #expect(error["error"] != nil)
+            // The engine's own code reaches the counter.
+            #expect(fixture.service?.statistics.rejected[.tooManyDevices] == 1)
             try await fixture.send(phone, "alice/d00/activity", #"{"type":"typing"}"#)
             let view = try await alice.waitFor("alice", "the sentinel activity") { $0.activity != nil }
             #expect(view.devices?.count == 16)

@@ -1,6 +1,7 @@
 import BridgeTestSupport
 import PresenceClient
 import PresenceCore
+import PresenceWire
 import Testing
 
 /// Parsing the bridge's view payloads and the display helpers, without a broker.
@@ -17,6 +18,18 @@ struct PresenceViewTests {
         #expect(view.devices?.count == 2)
         #expect(view.devices?.last?.platform == nil)
         #expect(view.devices?.last?.status == .away)
+    }
+
+    @Test("a view the bridge encodes is the view the SDK reads", arguments: [
+        View(user: UserID("alice")!),
+        View(user: UserID("alice")!, status: .offline, lastSeen: Timestamp(millisecondsSinceEpoch: 1_795_909_200_120), devices: []),
+        View(user: UserID("alice")!, status: .invisible, activity: ActivityView(kind: .busy, detail: "In \"a\" meeting\n"),
+             devices: [DeviceView(id: DeviceID("phone")!, platform: "mobile", status: .invisible), DeviceView(id: DeviceID("web")!, status: .away)]),
+    ])
+    func bridgeToSDK(_ view: View) throws {
+        let read = try PresenceView(json: ViewEncoder.encode(view))
+        #expect(read == PresenceView(view))
+        #expect(read.status == view.status && read.lastSeen == view.lastSeen && read.activity == view.activity && read.devices == view.devices)
     }
 
     @Test("a bare view has only its user")

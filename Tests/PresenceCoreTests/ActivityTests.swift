@@ -80,6 +80,20 @@ struct ActivityTests {
         #expect(h.view("alice", of: "alice")?.activity?.kind == .typing)
     }
 
+    @Test("an empty `to` shows the activity to no one but the user")
+    func emptyAudienceIsTheUserAlone() throws {
+        var h = try online()
+        h.contacts("alice", ["bob", "carol"])
+        h.contacts("bob", ["alice"])
+        h.watch("carol", ["alice"])
+        try h.activity("alice", "phone", Activity(kind: .typing, detail: "c1", audience: []))
+        #expect(h.view("bob", of: "alice")?.status == .online)
+        #expect(h.view("bob", of: "alice")?.activity == nil)
+        #expect(h.view("carol", of: "alice")?.status == .online)
+        #expect(h.view("carol", of: "alice")?.activity == nil)
+        #expect(h.view("alice", of: "alice")?.activity == ActivityView(kind: .typing, detail: "c1"))
+    }
+
     @Test("an activity from an offline or unknown device changes nothing")
     func activityFromOfflineDevice() throws {
         var h = try online()

@@ -46,7 +46,7 @@ struct DeviceLimitTests {
         var h = Harness()
         for n in 1...16 { try h.state("alice", DeviceID("d\(n)")!, .online) }
         let before = h.engine.view(of: "alice", for: "alice")
-        #expect(throws: InputRejection(reason: "too-many-devices", message: "user already has 16 devices; device 'd17' rejected")) {
+        #expect(throws: InputRejection(.tooManyDevices, "user already has 16 devices; device 'd17' rejected", user: UserID("alice"))) {
             try h.state("alice", "d17", .online)
         }
         #expect(h.engine.view(of: "alice", for: "alice") == before)

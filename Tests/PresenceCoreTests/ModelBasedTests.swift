@@ -151,7 +151,7 @@ struct ModelRun {
                 do { output = try engine.apply(input, live: live, at: Timestamp(millisecondsSinceEpoch: now)) } catch { engineRejection = error }
                 do { try model.apply(input, live: live, now: now) } catch { modelRejected = true }
                 #expect((engineRejection != nil) == modelRejected, "seed \(seed) step \(step): rejection differs for \(what)")
-                if let engineRejection { #expect(engineRejection.reason == "too-many-devices") }
+                if let engineRejection { #expect(engineRejection.code == .tooManyDevices) }
             }
             transcript.append(output)
             apply(output, step: step, what: what)

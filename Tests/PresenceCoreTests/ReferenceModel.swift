@@ -66,7 +66,7 @@ struct ReferenceModel {
                 devices[user]?[id] = device
             } else if let resume = device.resume {
                 guard presentCount(user) < configuration.maxDevicesPerUser else {
-                    throw InputRejection(reason: "too-many-devices", message: "")
+                    throw InputRejection(.tooManyDevices, "", user: nil)
                 }
                 coverage["resumed by heartbeat", default: 0] += 1
                 change(user, live: true) { model in
@@ -82,7 +82,7 @@ struct ReferenceModel {
             if device.status == .offline {
                 guard live, let resume = device.resume else { return }
                 guard presentCount(user) < configuration.maxDevicesPerUser else {
-                    throw InputRejection(reason: "too-many-devices", message: "")
+                    throw InputRejection(.tooManyDevices, "", user: nil)
                 }
                 change(user, live: true) { model in
                     device.status = resume
@@ -156,7 +156,7 @@ struct ReferenceModel {
         if existing?.loss != nil { coverage["reconnect within grace", default: 0] += 1 }
         if existing == nil || existing?.status == .offline, presentCount(user) >= configuration.maxDevicesPerUser {
             coverage["too many devices", default: 0] += 1
-            throw InputRejection(reason: "too-many-devices", message: "")
+            throw InputRejection(.tooManyDevices, "", user: nil)
         }
         participants.insert(user)
         change(user, live: live) { model in

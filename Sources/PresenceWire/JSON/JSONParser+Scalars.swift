@@ -1,91 +1,6 @@
-/// A parsed JSON document, as small as the inputs need: objects keep only their last value per key.
-///
-/// The bridge parses every input with `JSONValue.parse`, a strict RFC 8259 parser over the raw
-/// payload bytes: it is several times cheaper than Foundation's decoders on the 50-200 byte
-/// payloads devices send, and its errors say where the input went wrong.
-enum JSONValue: Equatable, Sendable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    /// The deepest nesting accepted; inputs are flat, so anything deeper is hostile.
-    static let maximumDepth = 16
-
-    /// Parses a whole payload; trailing bytes other than white space are an error.
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) -> JSONValue in
-            var parser = JSONParser(bytes: buffer)
-            return try parser.parseDocument()
-        }
-    }
-
-    /// A short name of the value's type, for error messages ("expected a string, got a number").
-    var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
-
-/// Why a payload is not JSON, with the byte offset where parsing stopped.
-struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
-    var offset: Int
-    var problem: String
-    var description: String { "invalid JSON at byte \(offset): \(problem)" }
-}
-
-/// A recursive-descent parser over a byte buffer; it never reads past the end.
-private struct JSONParser {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
-
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
-
-    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
-        skipWhitespace()
-        let value = try parseValue(depth: 0)
-        skipWhitespace()
-        guard index == bytes.count else { throw failure("unexpected data after the value") }
-        return value
-    }
-
-    private func failure(_ problem: String) -> JSONSyntaxError {
-        JSONSyntaxError(offset: index, problem: problem)
-    }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
-            }
-        }
-    }
-
-    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth < JSONValue.maximumDepth else { throw failure("nested too deeply") }
-        guard index < bytes.count else { throw failure("unexpected end of input") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth)
-        case UInt8(ascii: "["): return try parseArray(depth: depth)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw failure("unexpected character")
-        }
-    }
-
-    private mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
+/// The scalars of JSON: literals, strings (escapes, surrogate pairs, UTF-8 checked) and numbers.
+extension JSONParser {
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw failure("unexpected end of input") }
         let start = literal.utf8Start
@@ -95,53 +10,7 @@ private struct JSONParser {
         index += count
     }
 
-    private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        index += 1
-        var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw failure("expected a string key")
-            }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-            index += 1
-            skipWhitespace()
-            members[key] = try parseValue(depth: depth + 1)
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw failure("expected ',' or '}'")
-        }
-    }
-
-    private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        index += 1
-        var elements: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(elements)
-        }
-        while true {
-            skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
-            throw failure("expected ',' or ']'")
-        }
-    }
-
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
+    mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes.
@@ -230,7 +99,7 @@ private struct JSONParser {
         return text
     }
 
-    private mutating func parseNumber() throws(JSONSyntaxError) -> Double {
+    mutating func parseNumber() throws(JSONSyntaxError) -> Double {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count else { throw failure("unexpected end of input") }
@@ -254,8 +123,10 @@ private struct JSONParser {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             guard index > digits else { throw failure("invalid number") }
         }
+        // Valid JSON whatever its size: beyond Double's range it reads as ±infinity, and a field
+        // that needs a number in range says so itself.
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw JSONSyntaxError(offset: start, problem: "number out of range") }
+        guard let value = Double(text) else { throw JSONSyntaxError(offset: start, problem: "invalid number") }
         return value
     }
 }

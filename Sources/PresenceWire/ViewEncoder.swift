@@ -3,9 +3,10 @@ import PresenceCore
 /// The wire form of a view: `{"user":…,"status":…,"lastSeen":…,"activity":{…},"devices":[…]}`.
 ///
 /// Keys come in that fixed order and absent fields are left out (never null), so equal views
-/// always encode to equal bytes: the bridge compares their digests (`ViewDigest`) to decide what a
-/// restart must republish.
+/// always encode to equal bytes: the bridge compares their digests to decide what a restart
+/// must republish. `ViewDecoder` reads the payload back to the same view.
 public enum ViewEncoder {
+    /// The payload of `view`.
     public static func encode(_ view: View) -> [UInt8] {
         var json = JSONWriter()
         json.beginObject()
@@ -21,7 +22,7 @@ public enum ViewEncoder {
             json.beginObject()
             json.member("type", activity.kind.rawValue)
             if let detail = activity.detail {
-                json.member(detailKey(activity.kind), detail)
+                json.member(activity.kind.detailKey, detail)
             }
             json.endObject()
         }
@@ -41,15 +42,5 @@ public enum ViewEncoder {
         }
         json.endObject()
         return json.bytes
-    }
-
-
-    /// The one field that goes with each activity type.
-    public static func detailKey(_ kind: ActivityKind) -> String {
-        switch kind {
-        case .typing: "conversationId"
-        case .viewing: "page"
-        case .busy: "reason"
-        }
     }
 }

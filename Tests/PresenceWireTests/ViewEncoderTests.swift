@@ -1,21 +1,10 @@
-import BridgeTestSupport
 import PresenceCore
 import Testing
-@testable import PresenceBridge
+@testable import PresenceWire
 
-@Suite("Wire format of views and times")
-struct WireFormatTests {
+@Suite("Wire format of views")
+struct ViewEncoderTests {
     private func user(_ text: String) throws -> UserID { try #require(UserID(text)) }
-
-    @Test("times are ISO 8601 UTC with milliseconds", arguments: [
-        (Int64(0), "1970-01-01T00:00:00.000Z"),
-        (Int64(1_795_909_200_120), "2026-11-28T23:40:00.120Z"),
-        (Int64(951_782_400_000), "2000-02-29T00:00:00.000Z"),
-        (Int64(-1), "1969-12-31T23:59:59.999Z"),
-    ])
-    func iso8601(_ milliseconds: Int64, _ text: String) {
-        #expect(Timestamp(millisecondsSinceEpoch: milliseconds).iso8601 == text)
-    }
 
     @Test("a full view encodes in the documented key order")
     func fullView() throws {

@@ -2,30 +2,36 @@
 ///
 /// Key order is the caller's, so every payload the bridge sends has one stable shape
 /// (`{"user":…,"status":…,…}`) that a client or a test can compare byte for byte.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+package struct JSONWriter {
+    /// The JSON written so far.
+    package private(set) var bytes: [UInt8] = []
     private var needsComma = false
 
-    init(capacity: Int = 160) { bytes.reserveCapacity(capacity) }
+    /// An empty writer with room for `capacity` bytes.
+    package init(capacity: Int = 160) { bytes.reserveCapacity(capacity) }
 
-    mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
-    mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
-    mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
-    mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    /// `{`, `}`, `[`, `]`: containers, commas between their members written as needed.
+    package mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
+    package mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
+    package mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
+    package mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
 
     /// Writes `"key":`; the value written next completes the member.
-    mutating func key(_ key: String) {
+    package mutating func key(_ key: String) {
         separate()
         appendQuoted(key)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
-    mutating func string(_ value: String) { separate(); appendQuoted(value); needsComma = true }
+    /// A string, escaped as JSON requires (quotes, backslashes, control characters).
+    package mutating func string(_ value: String) { separate(); appendQuoted(value); needsComma = true }
 
-    mutating func number(_ value: Int64) { separate(); bytes.append(contentsOf: String(value).utf8); needsComma = true }
+    /// An integer.
+    package mutating func number(_ value: Int64) { separate(); bytes.append(contentsOf: String(value).utf8); needsComma = true }
 
-    mutating func number(_ value: Double) {
+    /// A number: whole values without a fraction (`3`), others as Swift writes them (`0.25`).
+    package mutating func number(_ value: Double) {
         separate()
         if value.rounded() == value, abs(value) < 1e15 {
             bytes.append(contentsOf: String(Int64(value)).utf8)
@@ -35,10 +41,11 @@ struct JSONWriter {
         needsComma = true
     }
 
-    mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
+    /// `true` or `false`.
+    package mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
 
     /// Convenience for `"key":"value"`.
-    mutating func member(_ name: String, _ value: String) { key(name); string(value) }
+    package mutating func member(_ name: String, _ value: String) { key(name); string(value) }
 
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
