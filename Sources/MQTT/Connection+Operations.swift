@@ -15,17 +15,31 @@ extension Connection {
         }
         if !haveSlot {
             // Wait for on_publish (or a dropped connection) to hand a slot over.
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now: Bool = state.withLock { state in
-                    if state.reservedSlots < limit && state.slotWaiters.isEmpty {
-                        state.reservedSlots += 1
-                        return true
-                    }
-                    state.slotWaiters.append(continuation)
-                    return false
-                }
-                if now { continuation.resume() }
+            let waiterID = state.withLock { state in
+                state.nextWaiterID += 1
+                return state.nextWaiterID
             }
+            let handed: Bool = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                    let now: Bool? = state.withLock { state in
+                        if Task.isCancelled { return false }
+                        if state.reservedSlots < limit && state.slotWaiters.isEmpty {
+                            state.reservedSlots += 1
+                            return true
+                        }
+                        state.slotWaiters.append((waiterID, continuation))
+                        return nil
+                    }
+                    if let now { continuation.resume(returning: now) }
+                }
+            } onCancel: {
+                let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                    guard let index = state.slotWaiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
+                    return state.slotWaiters.remove(at: index).continuation
+                }
+                waiter?.resume(returning: false)
+            }
+            guard handed else { throw MQTTError(code: .cancelled, message: "publish to '\(message.topic)' cancelled while waiting for an in-flight slot") }
         }
         var wakeups = Wakeups()
         var savedErrno: Int32 = 0
@@ -59,14 +73,27 @@ extension Connection {
         }
     }
 
+    /// Waits until nothing is in flight; returns early when the task is cancelled.
     func waitForPublishes() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done: Bool = state.withLock { state in
-                guard state.reservedSlots > 0 else { return true }
-                state.drainWaiters.append(continuation)
-                return false
+        let waiterID = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done: Bool = state.withLock { state in
+                    guard state.reservedSlots > 0, !Task.isCancelled else { return true }
+                    state.drainWaiters.append((waiterID, continuation))
+                    return false
+                }
+                if done { continuation.resume() }
             }
-            if done { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.drainWaiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
+                return state.drainWaiters.remove(at: index).continuation
+            }
+            waiter?.resume()
         }
     }
 

@@ -59,8 +59,12 @@ final class Connection: @unchecked Sendable {
         var resubscribeMids: Set<Int32> = []
         var inflight: Set<Int32> = []
         var reservedSlots = 0
-        var slotWaiters: [CheckedContinuation<Void, Never>] = []
-        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Publishers waiting for an in-flight slot, oldest first; resumed with true when handed
+        /// one, false when their task was cancelled.
+        var slotWaiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+        var drainWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        /// Numbers the waiters above, so that a cancelled one can be found.
+        var nextWaiterID: UInt64 = 0
         var published = 0
         var rejected = 0
         var reconnects = 0
@@ -68,13 +72,13 @@ final class Connection: @unchecked Sendable {
 
     /// Continuations collected under the lock, resumed after it is released.
     struct Wakeups {
-        var slots: [CheckedContinuation<Void, Never>] = []
+        var slots: [CheckedContinuation<Bool, Never>] = []
         var drains: [CheckedContinuation<Void, Never>] = []
         var subscribes: [CheckedContinuation<Result<[QoS?], MQTTError>, Never>] = []
         var unsubscribes: [CheckedContinuation<Result<Void, MQTTError>, Never>] = []
 
         func resume(error: MQTTError) {
-            for waiter in slots { waiter.resume() }
+            for waiter in slots { waiter.resume(returning: true) }
             for waiter in drains { waiter.resume() }
             for waiter in subscribes { waiter.resume(returning: .failure(error)) }
             for waiter in unsubscribes { waiter.resume(returning: .failure(error)) }
@@ -434,12 +438,12 @@ final class Connection: @unchecked Sendable {
     /// collects the drain waiters when nothing is in flight any more. Call under the lock.
     func releaseSlot(_ state: inout State, into wakeups: inout Wakeups) {
         if !state.slotWaiters.isEmpty {
-            wakeups.slots.append(state.slotWaiters.removeFirst())
+            wakeups.slots.append(state.slotWaiters.removeFirst().continuation)
             return
         }
         state.reservedSlots -= 1
         if state.reservedSlots == 0 && !state.drainWaiters.isEmpty {
-            wakeups.drains += state.drainWaiters
+            wakeups.drains += state.drainWaiters.map(\.continuation)
             state.drainWaiters.removeAll()
         }
     }

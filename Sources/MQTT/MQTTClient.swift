@@ -53,11 +53,13 @@ public final class MQTTClient: Sendable {
     /// At most `maxInflightPublishes` publishes are unacknowledged at once (QoS 0 until written to
     /// the socket, QoS 1 until PUBACK, QoS 2 until PUBCOMP). While disconnected it throws
     /// `.noConnection` rather than queueing: resynchronise after the next `.connected` event.
+    /// A cancelled task stops waiting for a slot and gets `.cancelled`.
     public func publish(_ message: MQTTMessage) async throws(MQTTError) {
         try await connection.publish(message)
     }
 
-    /// Waits until every publish so far is acknowledged, or released by a dropped connection.
+    /// Waits until every publish so far is acknowledged, or released by a dropped connection;
+    /// returns early for a cancelled task.
     public func waitForPublishes() async {
         await connection.waitForPublishes()
     }

@@ -51,6 +51,8 @@ public struct MQTTError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let keepaliveTimeout = Code("keepaliveTimeout")
         /// An operating-system error; `errno` is set.
         public static let system = Code("system")
+        /// The waiting task was cancelled.
+        public static let cancelled = Code("cancelled")
         /// Out of memory.
         public static let noMemory = Code("noMemory")
         /// Anything else; `mosquittoCode` or `reasonCode` tells which.

@@ -150,3 +150,29 @@ struct FirstConnectionTests {
         }
     }
 }
+
+@Suite("Waits a cancellation ends", .timeLimit(.minutes(2)))
+struct CancellableWaitTests {
+    @Test("a publish waiting for an in-flight slot, and waitForPublishes, end when their task is cancelled")
+    func publishAndDrain() async throws {
+        let broker = try SilentBroker()
+        var configuration = try MQTTConfiguration(url: "mqtt://127.0.0.1:\(broker.port)", clientID: "silent")
+        configuration.maxInflightPublishes = 1
+        let client = MQTTClient(configuration: configuration)
+        try await client.connect()
+        // The broker never acknowledges: the first publish holds the only slot for good.
+        try await client.publish(MQTTMessage(topic: "test/1", payload: bytes("1"), qos: .atLeastOnce))
+        let waiting = Task { try await client.publish(MQTTMessage(topic: "test/2", payload: bytes("2"), qos: .atLeastOnce)) }
+        waiting.cancel()
+        do {
+            try await waiting.value
+            Issue.record("the publish went out without a slot")
+        } catch let error as MQTTError {
+            #expect(error.code == .cancelled)
+        }
+        let draining = Task { await client.waitForPublishes() }
+        draining.cancel()
+        await draining.value
+        await client.abortConnection()
+    }
+}
