@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "presence-bridge", targets: ["presence-bridge"]),
+        .executable(name: "presence-bench", targets: ["presence-bench"]),
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "PresenceCore", targets: ["PresenceCore"]),
         .library(name: "PresenceClient", targets: ["PresenceClient"]),
@@ -64,15 +65,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The product that ships: the service and the command-line device and viewer; nothing
+        // of the benchmarks or the tests (no LocalBroker, no HdrHistogram).
         .executableTarget(
             name: "presence-bridge",
             dependencies: [
-                "PresenceBridge", "PresenceClient", "LocalBroker", "MQTT", "PresenceCore",
-                "EngineBenchmarks", "LoadBenchmarks",
+                "PresenceBridge", "PresenceClient", "PresenceCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The benchmarks; the bridge under test is the presence-bridge executable, as a child process.
+        .executableTarget(
+            name: "presence-bench",
+            dependencies: [
+                "LoadBenchmarks", "EngineBenchmarks", "MQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker"]),

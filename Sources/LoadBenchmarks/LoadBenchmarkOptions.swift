@@ -1,4 +1,4 @@
-/// The sizes of one load benchmark run (`presence-bridge bench load`).
+/// The sizes of one load benchmark run (`presence-bench load`).
 ///
 /// `full` holds the sizes where they fit in a few minutes on a 2-core machine; `quick`
 /// is a smoke run of about a minute. `users` and `contacts` may be set on the command line;

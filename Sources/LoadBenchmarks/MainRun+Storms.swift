@@ -171,7 +171,7 @@ extension MainRun {
         var fleets: [ChildProcess] = []
         for first in stride(from: 0, to: count, by: 250) {
             fleets.append(try ChildProcess.spawn(LoadBenchmark.currentExecutable(), [
-                "bench", "devices", "--broker", env.broker.url, "--password-file", benchPasswordFile,
+                "devices", "--broker", env.broker.url, "--password-file", benchPasswordFile,
                 "--first", "\(first)", "--count", "\(min(250, count - first))", "--seq-base", "\(firstSeq)",
             ]))
         }
