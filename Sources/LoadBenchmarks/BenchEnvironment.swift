@@ -125,8 +125,8 @@ final class BenchEnvironment {
     // MARK: - The bridge
 
     /// Spawns the bridge on this broker with the environment's data folder.
-    func startBridge() throws -> BridgeUnderTest {
-        let bridge = try BridgeUnderTest.start(executable: executable, brokerURL: broker.url,
+    func startBridge() async throws -> BridgeUnderTest {
+        let bridge = try await BridgeUnderTest.start(executable: executable, brokerURL: broker.url,
                                                passwordFile: bridgePasswordFile, dataDirectory: folder + "/bridge-data")
         self.bridge = bridge
         return bridge

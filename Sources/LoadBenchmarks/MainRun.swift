@@ -75,7 +75,7 @@ final class MainRun {
         try await env.publishSetup()
         let keys = env.allViewKeys()
         env.collector.expect(keys, .status(.online))
-        let bridge = try env.startBridge()
+        let bridge = try await env.startBridge()
         guard let liveAt = await env.watcher.waitForOnline(after: 0, timeout: 300) else {
             throw fail("the bridge did not go live within 300 s: \(bridge.recentErrors)")
         }
