@@ -10,6 +10,7 @@ struct PresenceBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "presence-bench",
         abstract: "Benchmarks: the bridge under load, the MQTT transport, the presence engine (release build).",
-        subcommands: [LoadBenchCommand.self, TransportBenchCommand.self, EngineBenchCommand.self, DevicesBenchCommand.self]
+        subcommands: [LoadBenchCommand.self, TransportBenchCommand.self, EngineBenchCommand.self, DevicesBenchCommand.self,
+                      NullBridgeCommand.self]
     )
 }
