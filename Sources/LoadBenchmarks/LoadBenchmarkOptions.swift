@@ -12,7 +12,8 @@ public struct LoadBenchmarkOptions: Codable, Sendable {
     public var rounds: Int
     /// State changes per throughput round.
     public var throughputEvents: Int
-    /// The paced rate of the latency comparison, events (and relay messages) per second.
+    /// The paced rate of the fixed-rate latency comparison, events (and relay messages) per
+    /// second; the other two run at 25 % and 50 % of the raw relay's measured rate.
     public var latencyRate: Int
     /// Seconds per latency round.
     public var latencySeconds: Double

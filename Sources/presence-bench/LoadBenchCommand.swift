@@ -10,8 +10,10 @@ struct LoadBenchCommand: AsyncParsableCommand {
         discussion: """
         Starts mosquitto (the shipped mosquitto.conf on a free port, plus a 'bench' user allowed to write every input),
         starts 'presence-bridge run' as the bridge (--rate-limit 0 --offline-grace 0), sets up the users and runs the
-        scenarios: cold start, status-change throughput, latency at a paced rate, heartbeat storm, privacy change, login
-        wave, will storms, restarts. Prints a table with every figure beside the raw relay's; nothing is asserted.
+        scenarios: cold start, status-change throughput, latency at paced rates, heartbeat storm, privacy change, login
+        wave, will storms, restarts. Throughput and latency also run through a null bridge (presence-bench null-bridge:
+        each state input relayed as its views, nothing else, on topics of its own). Prints a table with every figure
+        beside the raw relay's and the null bridge's; nothing is asserted.
         """
     )
 
@@ -20,6 +22,9 @@ struct LoadBenchCommand: AsyncParsableCommand {
     @Option(help: "Rounds of the throughput and latency comparisons (default 3; 1 with --quick).") var rounds: Int?
     @Option(help: "Users of the restart measurement on its own broker (default 10000; 2000 with --quick).") var restartUsers: Int?
     @Option(help: "Contacts per user in the restart measurement (default 50; 20 with --quick).") var restartContacts: Int?
+    @Option(help: "State changes per throughput round (default 30000; 5000 with --quick).") var throughputEvents: Int?
+    @Option(help: "Events/s of the fixed-rate latency comparison (default 5000).") var latencyRate: Int?
+    @Option(help: "Seconds per latency round (default 5; 2 with --quick).") var latencySeconds: Double?
     @Flag(help: "Small sizes: a smoke run of about a minute.") var quick = false
     @Option(help: "Also write the report as JSON to this file.") var json: String?
     @Option(help: "The presence-bridge executable to benchmark (default: presence-bridge beside this executable).") var bridge: String?
@@ -34,6 +39,9 @@ struct LoadBenchCommand: AsyncParsableCommand {
         if let users { options.setUsers(users) }
         if let contacts { options.contacts = contacts }
         if let rounds { options.rounds = rounds }
+        if let throughputEvents { options.throughputEvents = throughputEvents }
+        if let latencyRate { options.latencyRate = latencyRate }
+        if let latencySeconds { options.latencySeconds = latencySeconds }
         if let restartUsers { options.restartUsers = restartUsers }
         if let restartContacts { options.restartContacts = restartContacts }
         if let only { options.only = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
