@@ -47,7 +47,7 @@ public struct LoadReport: Codable, Sendable {
         }
         lines.append("")
         lines.append("latency, ms p50/p99/p99.9/max (input publish -> view received; raw: publish -> delivery)")
-        lines.append(pad("scenario", 50) + lpad("first view", 32) + lpad("last view", 32) + lpad("raw relay", 32) + lpad("p99 - raw", 11) + lpad("x raw", 7))
+        lines.append(pad("scenario", 50) + lpad("first view", 34) + lpad("last view", 34) + lpad("raw relay", 34) + lpad("p99 - raw", 12) + lpad("x raw", 9))
         for s in scenarios where s.lastView != nil || s.rawLatency != nil {
             var delta = "-"
             var times = "-"
@@ -55,8 +55,8 @@ public struct LoadReport: Codable, Sendable {
                 delta = String(format: "%.2f", Double(last.p99 - raw.p99) / 1000)
                 times = raw.p99 > 0 ? String(format: "%.2f", Double(last.p99) / Double(raw.p99)) : "-"
             }
-            lines.append(pad(s.name, 50) + lpad(s.firstView?.text ?? "-", 32) + lpad(s.lastView?.text ?? "-", 32)
-                + lpad(s.rawLatency?.text ?? "-", 32) + lpad(delta, 11) + lpad(times, 7))
+            lines.append(pad(s.name, 50) + lpad(s.firstView?.text ?? "-", 34) + lpad(s.lastView?.text ?? "-", 34)
+                + lpad(s.rawLatency?.text ?? "-", 34) + lpad(delta, 12) + lpad(times, 9))
         }
         let besideNull = scenarios.filter { $0.nullBridge != nil }
         if !besideNull.isEmpty {
@@ -67,13 +67,13 @@ public struct LoadReport: Codable, Sendable {
                 lines.append(pad(s.name, 50) + lpad(rate(s.viewsPerSecond), 16) + lpad(rate(s.nullBridge?.viewsPerSecond), 14)
                     + lpad(ratio(s.nullRateRatio), 13))
             }
-            lines.append(pad("scenario", 50) + lpad("bridge last view ms", 32) + lpad("null bridge last view ms", 32) + lpad("p99 - null", 11))
+            lines.append(pad("scenario", 50) + lpad("bridge last view ms", 34) + lpad("null bridge last view ms", 34) + lpad("p99 - null", 12))
             for s in besideNull where s.lastView != nil && s.viewsPerSecond == nil {
                 var delta = "-"
                 if let last = s.lastView, let null = s.nullBridge?.lastView, null.count > 0 {
                     delta = String(format: "%.2f", Double(last.p99 - null.p99) / 1000)
                 }
-                lines.append(pad(s.name, 50) + lpad(s.lastView?.text ?? "-", 32) + lpad(s.nullBridge?.lastView?.text ?? "-", 32) + lpad(delta, 11))
+                lines.append(pad(s.name, 50) + lpad(s.lastView?.text ?? "-", 34) + lpad(s.nullBridge?.lastView?.text ?? "-", 34) + lpad(delta, 12))
             }
         }
         lines.append("")
