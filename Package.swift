@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "presence-bridge", targets: ["presence-bridge"]),
+        .executable(name: "presence-bench", targets: ["presence-bench"]),
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "PresenceCore", targets: ["PresenceCore"]),
         .library(name: "PresenceWire", targets: ["PresenceWire"]),
@@ -16,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // FilePath for swift-subprocess on Linux (the same package and URL it depends on).
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,7 +52,12 @@ let package = Package(
         ),
         .target(
             name: "LocalBroker",
-            dependencies: ["MQTT", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MQTT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
+            ]
         ),
         .target(
             name: "BridgeTestSupport",
@@ -66,20 +75,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The product that ships: the service and the command-line device and viewer; nothing
+        // of the benchmarks or the tests (no LocalBroker, no HdrHistogram).
         .executableTarget(
             name: "presence-bridge",
             dependencies: [
-                "PresenceBridge", "PresenceClient", "PresenceWire", "LocalBroker", "MQTT", "PresenceCore",
-                "EngineBenchmarks", "LoadBenchmarks",
+                "PresenceBridge", "PresenceClient", "PresenceWire", "PresenceCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The benchmarks; the bridge under test is the presence-bridge executable, as a child process.
+        .executableTarget(
+            name: "presence-bench",
+            dependencies: [
+                "LoadBenchmarks", "EngineBenchmarks", "MQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker"]),
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
         .testTarget(name: "PresenceWireTests", dependencies: ["PresenceWire", "PresenceCore"]),
+        .testTarget(name: "PresenceBenchTests", dependencies: ["LoadBenchmarks", "LocalBroker"]),
         .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "BridgeTestSupport", "CSQLite", "LocalBroker", "MQTT", "PresenceCore"]),
         .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceWire", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
     ],

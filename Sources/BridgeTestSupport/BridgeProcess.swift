@@ -17,13 +17,13 @@ public enum BridgeProcess {
     }
 
     /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder.
-    public static func start(_ fixture: BridgeFixture, extra: [String] = []) throws -> ChildProcess {
+    public static func start(_ fixture: BridgeFixture, extra: [String] = []) async throws -> ChildProcess {
         // Inside the data folder, which the fixture removes.
         try FileManager.default.createDirectory(atPath: fixture.configuration.dataDirectory, withIntermediateDirectories: true)
         let passwordFile = fixture.configuration.dataDirectory + "/password"
         try "pw-bridge\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
         let c = fixture.configuration
-        return try ChildProcess.spawn(executable, [
+        return try await ChildProcess.spawn(executable, [
             "run", "--broker", c.brokerURL, "--username", "presence-bridge", "--password-file", passwordFile,
             "--data-dir", c.dataDirectory, "--offline-grace", String(c.offlineGrace),
             "--heartbeat-interval", String(c.heartbeatInterval), "--stats-interval", "0.5", "--log-level", "info",

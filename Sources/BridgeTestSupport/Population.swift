@@ -42,13 +42,14 @@ public final class Population: Sendable {
         try await publish("\(user)/d/state", #"{"status":"\#(status)","session":"\#(session)"}"#, retain: true)
     }
 
-    /// A burst: every user's device goes through `rounds` alternating statuses, ending on
+    /// A burst: every included user's device goes through `rounds` alternating statuses, ending on
     /// `final(user)`; returns how many state inputs were sent.
     @discardableResult
-    public func burst(rounds: Int, final: (String) -> String) async throws -> Int {
+    public func burst(rounds: Int, of included: (String) -> Bool = { _ in true },
+                      final: (String) -> String) async throws -> Int {
         var count = 0
         for round in 0..<rounds {
-            for user in users {
+            for user in users where included(user) {
                 let status = round == rounds - 1 ? final(user) : (round % 2 == 0 ? "away" : "online")
                 try await setStatus(user, status)
                 count += 1

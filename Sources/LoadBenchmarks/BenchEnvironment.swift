@@ -27,6 +27,8 @@ final class BenchEnvironment {
     private var tasks: [Task<Void, Never>] = []
     /// The bridge now running, if any.
     var bridge: BridgeUnderTest?
+    /// The null bridge (the baseline on its own prefix), once started.
+    var nullBridge: ChildProcess?
     /// The next event number for markers.
     var nextSeq = 1
 
@@ -66,11 +68,14 @@ final class BenchEnvironment {
         let benchPassword = "bench-\(UInt64.random(in: 0...UInt64.max))"
         let passwordFile = folder + "/bridge-password"
         try (bridgePassword + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let nullBridgePassword = "null-\(UInt64.random(in: 0...UInt64.max))"
+        try (nullBridgePassword + "\n").write(toFile: folder + "/null-bridge-password", atomically: true, encoding: .utf8)
         let root = try repositoryRoot()
         let broker = try await LocalBroker.start(
             configFile: root + "/mosquitto.conf", aclFile: root + "/mosquitto.acl",
-            users: ["presence-bridge": bridgePassword, "bench": benchPassword],
-            extraACL: "\nuser bench\ntopic readwrite presence/v1/#\ntopic readwrite bench/#\n")
+            users: ["presence-bridge": bridgePassword, "bench": benchPassword, "null-bridge": nullBridgePassword],
+            extraACL: "\nuser bench\ntopic readwrite presence/v1/#\ntopic readwrite bench/#\n"
+                + "\nuser null-bridge\ntopic readwrite \(NullBridgeLayout.prefix)/#\n")
         do {
             let publisher = MQTTClient(configuration: try configuration(broker, benchPassword, "bench-publisher"), logger: logger)
             let subscriber = MQTTClient(configuration: try configuration(broker, benchPassword, "bench-subscriber"), logger: logger)
@@ -91,7 +96,7 @@ final class BenchEnvironment {
                 hasStar: star, executable: executable, progress: progress)
             environment.tasks.append(environment.collector.start(subscriber))
             environment.tasks.append(try await watcher.start())
-            _ = try await subscriber.subscribe([BenchPayloads.topics.viewFilter, "bench/relay/+"], qos: .atLeastOnce)
+            _ = try await subscriber.subscribe([BenchPayloads.topics.viewFilter, "bench/relay/+", NullBridgeLayout.viewFilter], qos: .atLeastOnce)
             return environment
         } catch {
             await broker.stop()
@@ -115,6 +120,7 @@ final class BenchEnvironment {
     func shutdown() async {
         if let bridge { _ = await bridge.stop() }
         bridge = nil
+        await stopNullBridge()
         await publisher.disconnect()
         await subscriber.disconnect()
         await watcher.client.disconnect()
@@ -126,11 +132,29 @@ final class BenchEnvironment {
     // MARK: - The bridge
 
     /// Spawns the bridge on this broker with the environment's data folder.
-    func startBridge() throws -> BridgeUnderTest {
-        let bridge = try BridgeUnderTest.start(executable: executable, brokerURL: broker.url,
+    func startBridge() async throws -> BridgeUnderTest {
+        let bridge = try await BridgeUnderTest.start(executable: executable, brokerURL: broker.url,
                                                passwordFile: bridgePasswordFile, dataDirectory: folder + "/bridge-data")
         self.bridge = bridge
         return bridge
+    }
+
+    /// Starts the null bridge (`presence-bench null-bridge`, as its own broker user `null-bridge`,
+    /// on the ring of this environment) and waits until it has subscribed.
+    func startNullBridge() async throws {
+        guard nullBridge == nil else { return }
+        let process = try await ChildProcess.spawn(LoadBenchmark.currentExecutable(), [
+            "null-bridge", "--broker", broker.url, "--username", "null-bridge",
+            "--password-file", folder + "/null-bridge-password", "--users", "\(users)", "--contacts", "\(contacts)",
+        ])
+        nullBridge = process
+        _ = try await process.waitForLine(containing: "ready", timeout: .seconds(30))
+    }
+
+    /// Stops the null bridge, if it runs.
+    func stopNullBridge() async {
+        await nullBridge?.terminate()
+        nullBridge = nil
     }
 
     /// Kills the running bridge with SIGKILL (kill -9): no goodbye, no last checkpoint.
@@ -159,10 +183,13 @@ final class BenchEnvironment {
         return list
     }
 
+    /// The ring of users and contacts (without the star), as the null bridge computes it too.
+    var ring: BenchRing { BenchRing(users: users, contacts: contacts) }
+
     /// Everyone holding a view of `target`: itself and the users listing it.
     func viewersOf(_ target: Int) -> [Int] {
         if hasStar && target == star { return [star] + Array(0..<users) }
-        return [target] + (1...contacts).map { (target - $0 + users) % users }
+        return ring.viewers(of: target)
     }
 
     /// The collector keys of every view of `targets`.
@@ -186,12 +213,13 @@ final class BenchEnvironment {
         try await publisher.publish(MQTTMessage(topic: topic, payload: payload, qos: qos, retain: retain))
     }
 
-    /// A state change of `user` (status, its session `s{user}`, a fresh marker); returns its event number.
+    /// A state change of `user` (status, its session `s{user}`, a fresh marker) to the bridge, or
+    /// to the null bridge; returns its event number.
     @discardableResult
-    func publishState(_ user: Int, _ status: DeviceStatus = .online, session: String? = nil) async throws -> Int {
+    func publishState(_ user: Int, _ status: DeviceStatus = .online, session: String? = nil, via path: ViewPath = .bridge) async throws -> Int {
         let seq = nextSeq
         nextSeq += 1
-        try await publish(BenchPayloads.stateTopic(user),
+        try await publish(path.stateTopic(user),
                           BenchPayloads.state(status, session: session ?? "s\(user)", seq: seq, sent: BenchClock.now()))
         return seq
     }

@@ -14,9 +14,9 @@ final class BridgeUnderTest: Sendable {
 
     /// Spawns `executable run` against `brokerURL` with the benchmark's settings: no rate limit,
     /// no offline grace, an hour's heartbeat interval (no liveness timeouts mid-run), stats every second.
-    static func start(executable: String, brokerURL: String, passwordFile: String, dataDirectory: String) throws -> BridgeUnderTest {
+    static func start(executable: String, brokerURL: String, passwordFile: String, dataDirectory: String) async throws -> BridgeUnderTest {
         let startedAt = BenchClock.now()
-        let process = try ChildProcess.spawn(executable, [
+        let process = try await ChildProcess.spawn(executable, [
             "run", "--broker", brokerURL, "--username", "presence-bridge", "--password-file", passwordFile,
             "--data-dir", dataDirectory, "--rate-limit", "0", "--offline-grace", "0",
             "--heartbeat-interval", "3600", "--stats-interval", "1", "--replay-timeout", "300",

@@ -1,7 +1,7 @@
 import Logging
 import MQTT
 
-/// Real device connections for the will storm, run in a child process (`presence-bridge bench
+/// Real device connections for the will storm, run in a child process (`presence-bench
 /// devices`): libmosquitto's `mosquitto_loop` uses `select()`, which refuses sockets numbered
 /// 1024 or more, and each client holds three descriptors, so one process holds at most ~300.
 ///

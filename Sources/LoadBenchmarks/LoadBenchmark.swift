@@ -45,10 +45,17 @@ public enum LoadBenchmark {
         return report
     }
 
-    /// The executable of this process (`/proc/self/exe`), to run as the bridge.
+    /// The executable of this process (`/proc/self/exe`): `presence-bench`, which also holds
+    /// the helper processes of a run (`devices`).
     public static func currentExecutable() -> String {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
-        return CommandLine.arguments.first ?? "presence-bridge"
+        return CommandLine.arguments.first ?? "presence-bench"
+    }
+
+    /// The executable `name` in the folder of this process's executable: SwiftPM builds every
+    /// product of the package into one folder, so `presence-bench` finds `presence-bridge` there.
+    public static func siblingExecutable(_ name: String) -> String {
+        URL(fileURLWithPath: currentExecutable()).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     /// `N cores, CPU model` from /proc/cpuinfo.

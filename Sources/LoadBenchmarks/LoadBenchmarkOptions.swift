@@ -1,4 +1,4 @@
-/// The sizes of one load benchmark run (`presence-bridge bench load`).
+/// The sizes of one load benchmark run (`presence-bench load`).
 ///
 /// `full` holds the sizes where they fit in a few minutes on a 2-core machine; `quick`
 /// is a smoke run of about a minute. `users` and `contacts` may be set on the command line;
@@ -12,7 +12,8 @@ public struct LoadBenchmarkOptions: Codable, Sendable {
     public var rounds: Int
     /// State changes per throughput round.
     public var throughputEvents: Int
-    /// The paced rate of the latency comparison, events (and relay messages) per second.
+    /// The paced rate of the fixed-rate latency comparison, events (and relay messages) per
+    /// second; the other two run at 25 % and 50 % of the raw relay's measured rate.
     public var latencyRate: Int
     /// Seconds per latency round.
     public var latencySeconds: Double

@@ -33,21 +33,21 @@ public struct LoadReport: Codable, Sendable {
         func ratio(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
         func secs(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
         var lines = [
-            "presence-bridge load benchmark, \(date), \(machine)",
+            "presence-bench load, \(date), \(machine)",
             "users \(options.users), contacts \(options.contacts) (fan-out \(options.contacts + 1) views per change: contacts + self), "
                 + "rounds \(options.rounds)\(options.quick ? ", QUICK sizes" : "")",
             "",
-            pad("scenario", 42) + lpad("events", 8) + lpad("in/s", 9) + lpad("views", 9) + lpad("views/s", 9)
+            pad("scenario", 50) + lpad("events", 8) + lpad("in/s", 9) + lpad("views", 9) + lpad("views/s", 9)
                 + lpad("raw/s", 9) + lpad("x raw", 7) + lpad("time s", 9) + lpad("raw s", 8) + lpad("x raw", 7),
         ]
         for s in scenarios {
-            lines.append(pad(s.name, 42) + lpad(s.eventsIn.map(String.init) ?? "-", 8) + lpad(rate(s.eventsPerSecond), 9)
+            lines.append(pad(s.name, 50) + lpad(s.eventsIn.map(String.init) ?? "-", 8) + lpad(rate(s.eventsPerSecond), 9)
                 + lpad(s.viewsOut.map(String.init) ?? "-", 9) + lpad(rate(s.viewsPerSecond), 9) + lpad(rate(s.rawPerSecond), 9)
                 + lpad(ratio(s.rateRatio), 7) + lpad(secs(s.seconds), 9) + lpad(secs(s.rawSeconds), 8) + lpad(ratio(s.timeRatio), 7))
         }
         lines.append("")
         lines.append("latency, ms p50/p99/p99.9/max (input publish -> view received; raw: publish -> delivery)")
-        lines.append(pad("scenario", 42) + lpad("first view", 32) + lpad("last view", 32) + lpad("raw relay", 32) + lpad("p99 - raw", 11) + lpad("x raw", 7))
+        lines.append(pad("scenario", 50) + lpad("first view", 34) + lpad("last view", 34) + lpad("raw relay", 34) + lpad("p99 - raw", 12) + lpad("x raw", 9))
         for s in scenarios where s.lastView != nil || s.rawLatency != nil {
             var delta = "-"
             var times = "-"
@@ -55,8 +55,26 @@ public struct LoadReport: Codable, Sendable {
                 delta = String(format: "%.2f", Double(last.p99 - raw.p99) / 1000)
                 times = raw.p99 > 0 ? String(format: "%.2f", Double(last.p99) / Double(raw.p99)) : "-"
             }
-            lines.append(pad(s.name, 42) + lpad(s.firstView?.text ?? "-", 32) + lpad(s.lastView?.text ?? "-", 32)
-                + lpad(s.rawLatency?.text ?? "-", 32) + lpad(delta, 11) + lpad(times, 7))
+            lines.append(pad(s.name, 50) + lpad(s.firstView?.text ?? "-", 34) + lpad(s.lastView?.text ?? "-", 34)
+                + lpad(s.rawLatency?.text ?? "-", 34) + lpad(delta, 12) + lpad(times, 9))
+        }
+        let besideNull = scenarios.filter { $0.nullBridge != nil }
+        if !besideNull.isEmpty {
+            lines.append("")
+            lines.append("beside the null bridge (two broker hops, no logic: its own topics and user on the same broker, idle while the bridge is measured and vice versa)")
+            lines.append(pad("scenario", 50) + lpad("bridge views/s", 16) + lpad("null views/s", 14) + lpad("bridge/null", 13))
+            for s in besideNull where s.viewsPerSecond != nil {
+                lines.append(pad(s.name, 50) + lpad(rate(s.viewsPerSecond), 16) + lpad(rate(s.nullBridge?.viewsPerSecond), 14)
+                    + lpad(ratio(s.nullRateRatio), 13))
+            }
+            lines.append(pad("scenario", 50) + lpad("bridge last view ms", 34) + lpad("null bridge last view ms", 34) + lpad("p99 - null", 12))
+            for s in besideNull where s.lastView != nil && s.viewsPerSecond == nil {
+                var delta = "-"
+                if let last = s.lastView, let null = s.nullBridge?.lastView, null.count > 0 {
+                    delta = String(format: "%.2f", Double(last.p99 - null.p99) / 1000)
+                }
+                lines.append(pad(s.name, 50) + lpad(s.lastView?.text ?? "-", 34) + lpad(s.nullBridge?.lastView?.text ?? "-", 34) + lpad(delta, 12))
+            }
         }
         lines.append("")
         lines.append("goals (2-core loopback; measured, nothing asserted)")
@@ -64,6 +82,11 @@ public struct LoadReport: Codable, Sendable {
             let verdict = s.met.map { $0 ? "met" : "MISSED" } ?? "(figure)"
             lines.append("  " + pad(verdict, 9) + s.name + ": " + s.goal)
             for note in s.notes { lines.append("             " + note) }
+            if let null = s.nullBridge {
+                let verdict = null.met.map { $0 ? "met" : "MISSED" } ?? "(figure)"
+                lines.append("  " + pad(verdict, 9) + s.name + ", beside the null bridge: " + null.goal)
+                for note in null.notes { lines.append("             " + note) }
+            }
         }
         if let rss = bridgePeakRSSKiB {
             lines.append("")

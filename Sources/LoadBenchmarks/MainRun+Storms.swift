@@ -171,8 +171,8 @@ extension MainRun {
         env.collector.expect(keys, .statusFromEvent(.online, firstSeq))
         var fleets: [ChildProcess] = []
         for first in stride(from: 0, to: count, by: 250) {
-            fleets.append(try ChildProcess.spawn(LoadBenchmark.currentExecutable(), [
-                "bench", "devices", "--broker", env.broker.url, "--password-file", benchPasswordFile,
+            fleets.append(try await ChildProcess.spawn(LoadBenchmark.currentExecutable(), [
+                "devices", "--broker", env.broker.url, "--password-file", benchPasswordFile,
                 "--first", "\(first)", "--count", "\(min(250, count - first))", "--seq-base", "\(firstSeq)",
             ]))
         }

@@ -27,7 +27,7 @@ enum RestartMeasurement {
         let onlineBefore = env.watcher.onlineCount
         let before = env.collector.viewsReceived
         env.progress("  restarting the bridge: \(inputs) retained inputs, \(views) retained views, \(keys.count) views to change")
-        let bridge = try env.startBridge()
+        let bridge = try await env.startBridge()
         guard let liveAt = await env.watcher.waitForOnline(after: onlineBefore, timeout: 300) else {
             throw BenchError(message: "restart: not live within 300 s: \(bridge.recentErrors)")
         }
@@ -92,7 +92,7 @@ enum RestartMeasurement {
             try await env.publishSetup()
             let keys = env.allViewKeys()
             env.collector.expect(keys, .status(.online))
-            let bridge = try env.startBridge()
+            let bridge = try await env.startBridge()
             guard let liveAt = await env.watcher.waitForOnline(after: 0, timeout: 600) else {
                 throw BenchError(message: "cold start: not live within 600 s: \(bridge.recentErrors)")
             }
@@ -150,7 +150,7 @@ enum RestartMeasurement {
         }
         let onlineBefore = env.watcher.onlineCount
         env.progress("  restarting the bridge without its store")
-        let bridge = try env.startBridge()
+        let bridge = try await env.startBridge()
         guard let liveAt = await env.watcher.waitForOnline(after: onlineBefore, timeout: 600) else {
             throw BenchError(message: "lost store: not live within 600 s: \(bridge.recentErrors)")
         }

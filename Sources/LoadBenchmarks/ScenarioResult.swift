@@ -18,6 +18,8 @@ public struct ScenarioResult: Codable, Sendable {
     public var lastView: LatencySummary?
     /// The raw relay's publish-to-delivery latency at the same message rate.
     public var rawLatency: LatencySummary?
+    /// The same scenario through the null bridge (two broker hops, no logic), same rounds.
+    public var nullBridge: NullBridgeFigures?
     /// The scenario's time figure in seconds (e.g. until every view is final).
     public var seconds: Double?
     /// The time the raw relay needs to deliver as many messages (views / raw deliveries per second).
@@ -43,6 +45,12 @@ public struct ScenarioResult: Codable, Sendable {
     public var rateRatio: Double? {
         guard let views = viewsPerSecond, let raw = rawPerSecond, raw > 0 else { return nil }
         return views / raw
+    }
+
+    /// Bridge views/s over the null bridge's views/s.
+    public var nullRateRatio: Double? {
+        guard let views = viewsPerSecond, let null = nullBridge?.viewsPerSecond, null > 0 else { return nil }
+        return views / null
     }
 
     /// Bridge time over the raw relay's time for as many messages.

@@ -67,7 +67,7 @@ public enum TransportBenchmark {
         try await publisher.publish(MQTTMessage(topic: readyTopic, payload: Array("ready".utf8), qos: .atLeastOnce, retain: true))
         await publisher.waitForPublishes()
 
-        let sub = try ChildProcess.spawn("mosquitto_sub", [
+        let sub = try await ChildProcess.spawn("mosquitto_sub", [
             "-h", "127.0.0.1", "-p", "\(broker.port)", "-u", "bench", "-P", password, "-i", "bench-mosquitto_sub-\(round)",
             "-q", "\(qos.rawValue)", "-t", readyTopic, "-t", topic, "-F", "%t", "-C", "\(count + 1)",
         ])
@@ -86,13 +86,10 @@ public enum TransportBenchmark {
                 }
                 return ContinuousClock.now
             }
-            let subDone = Task.detached { () -> ContinuousClock.Instant? in
-                let deadline = ContinuousClock.now + .seconds(300)
-                while ContinuousClock.now < deadline {
-                    if sub.exitStatus != nil { return ContinuousClock.now }
-                    usleep(500)
-                }
-                return nil
+            // mosquitto_sub exits after its N-th message: its exit time ends its round.
+            let subDone = Task { () -> ContinuousClock.Instant? in
+                guard (try? await sub.waitForExit(timeout: .seconds(300))) != nil else { return nil }
+                return ContinuousClock.now
             }
             var payload = [UInt8](repeating: 0x61, count: payloadSize)
             for index in 0..<count {

@@ -6,8 +6,9 @@ import Synchronization
 /// measures per-event latency from the markers, and tells when an expected set of views is final.
 ///
 /// One consumer task reads `MQTTClient.messages` and updates the state under one lock; the
-/// benchmark's scenarios read it under the same lock. The raw relay's messages (topics outside
-/// `presence/v1/out/`) go through the same path: counted and timed, not kept.
+/// benchmark's scenarios read it under the same lock. The null bridge's views (`bench/null/out/`)
+/// and the raw relay's messages (any other topic) go through the same path: counted and timed,
+/// not kept.
 final class ViewCollector: Sendable {
     /// What the collector keeps of one view.
     struct Record: Sendable {
@@ -41,8 +42,10 @@ final class ViewCollector: Sendable {
     private struct State {
         var latest: [Int: Record] = [:]
         var viewsReceived = 0
+        var nullViewsReceived = 0
         var relayReceived = 0
         var lastViewAt: UInt64 = 0
+        var lastNullViewAt: UInt64 = 0
         var lastRelayAt: UInt64 = 0
         var payloadBytes = 0
         // Latency of events (tracking on while `fanout > 0`).
@@ -79,6 +82,7 @@ final class ViewCollector: Sendable {
     private func receive(_ message: MQTTMessage) {
         let now = BenchClock.now()
         let address = BenchPayloads.viewAddress(message.topic)
+        let isNullView = address == nil && message.topic.utf8.starts(with: NullBridgeLayout.viewTopicHead)
         let (status, marker) = message.payload.withUnsafeBufferPointer { bytes in
             (BenchPayloads.status(bytes), BenchPayloads.marker(bytes))
         }
@@ -93,6 +97,9 @@ final class ViewCollector: Sendable {
                 if !state.pending.isEmpty, state.condition.holds(record), state.pending.remove(key) != nil {
                     state.satisfiedAt = now
                 }
+            } else if isNullView {
+                state.nullViewsReceived += 1
+                state.lastNullViewAt = now
             } else {
                 state.relayReceived += 1
                 state.lastRelayAt = now
@@ -116,6 +123,14 @@ final class ViewCollector: Sendable {
 
     /// Views (and deletions) received so far.
     var viewsReceived: Int { state.withLock { $0.viewsReceived } }
+    /// Views received so far through `path`.
+    func viewsReceived(via path: ViewPath) -> Int {
+        state.withLock { path == .bridge ? $0.viewsReceived : $0.nullViewsReceived }
+    }
+    /// When the last view through `path` arrived.
+    func lastViewAt(via path: ViewPath) -> UInt64 {
+        state.withLock { path == .bridge ? $0.lastViewAt : $0.lastNullViewAt }
+    }
     /// Raw relay messages received so far.
     var relayReceived: Int { state.withLock { $0.relayReceived } }
     /// When the last view arrived.
@@ -195,7 +210,7 @@ final class ViewCollector: Sendable {
     func waitForQuiet(_ quiet: Double, timeout: Double) async {
         let deadline = BenchClock.now() + UInt64(timeout * 1e6)
         while BenchClock.now() < deadline {
-            let last = state.withLock { max($0.lastViewAt, $0.lastRelayAt) }
+            let last = state.withLock { max($0.lastViewAt, $0.lastNullViewAt, $0.lastRelayAt) }
             if BenchClock.seconds(last, BenchClock.now()) >= quiet { return }
             try? await Task.sleep(for: .milliseconds(20))
         }

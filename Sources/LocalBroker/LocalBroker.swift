@@ -84,7 +84,7 @@ public final class LocalBroker: Sendable {
         let passwords = users.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)\n" }.joined()
         try passwords.write(toFile: folder + "/passwd", atomically: true, encoding: .utf8)
         if !users.isEmpty {
-            let hasher = try ChildProcess.spawn("mosquitto_passwd", ["-U", folder + "/passwd"])
+            let hasher = try await ChildProcess.spawn("mosquitto_passwd", ["-U", folder + "/passwd"])
             let status = try await hasher.waitForExit(timeout: .seconds(30))
             guard status == 0 else {
                 throw ChildProcessError(message: "mosquitto_passwd -U failed (\(status)): \(hasher.errorLines)")
@@ -170,25 +170,30 @@ public final class LocalBroker: Sendable {
     private static func launch(configPath: String, port: Int, folder: String) async throws -> ChildProcess {
         let logPath = folder + "/mosquitto.log"
         let logBefore = (try? String(contentsOfFile: logPath, encoding: .utf8))?.utf8.count ?? 0
-        let process = try ChildProcess.spawn("mosquitto", ["-c", configPath])
+        let process = try await ChildProcess.spawn("mosquitto", ["-c", configPath])
         // A broker restarted on a large persistence file (millions of retained messages) reads it
         // all before it listens: a minute and more on 2 cores.
         let deadline = ContinuousClock.now + .seconds(180)
-        while true {
-            // Ready when the port accepts connections AND our mosquitto says it runs (it logs that
-            // after opening its listeners): the port alone may belong to another broker.
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            let ours = String(log.utf8.dropFirst(logBefore)) ?? ""
-            if ours.contains(" running"), process.exitStatus == nil, acceptsConnections(port: port) { return process }
-            if let status = process.exitStatus {
-                if ours.contains("Address already in use") { throw PortTaken() }
-                throw ChildProcessError(message: "mosquitto exited with \(status) at start: \(process.errorLines) \(ours)")
+        do {
+            while true {
+                // Ready when the port accepts connections AND our mosquitto says it runs (it logs that
+                // after opening its listeners): the port alone may belong to another broker.
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                let ours = String(log.utf8.dropFirst(logBefore)) ?? ""
+                if ours.contains(" running"), process.exitStatus == nil, acceptsConnections(port: port) { return process }
+                if let status = process.exitStatus {
+                    if ours.contains("Address already in use") { throw PortTaken() }
+                    throw ChildProcessError(message: "mosquitto exited with \(status) at start: \(process.errorLines) \(ours)")
+                }
+                if ContinuousClock.now > deadline {
+                    throw ChildProcessError(message: "mosquitto did not listen on port \(port) within 180 s")
+                }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            if ContinuousClock.now > deadline {
-                await process.terminate()
-                throw ChildProcessError(message: "mosquitto did not listen on port \(port) within 180 s")
-            }
-            try? await Task.sleep(for: .milliseconds(20))
+        } catch {
+            // Also when the task is cancelled while the broker starts: it must not outlive the start.
+            await process.terminate()
+            throw error
         }
     }
 

@@ -6,6 +6,6 @@ struct PresenceBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "presence-bridge",
         abstract: "Presence for MQTT: who is online, away or offline, last seen and activity, with privacy.",
-        subcommands: [RunCommand.self, ClientCommand.self, WatchCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ClientCommand.self, WatchCommand.self]
     )
 }

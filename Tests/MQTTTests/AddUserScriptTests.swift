@@ -10,7 +10,7 @@ struct AddUserScriptTests {
         var environment = ProcessInfo.processInfo.environment
         environment["PASSWORD_FILE"] = passwordFile
         let script = try repositoryRoot() + "/scripts/add-user.sh"
-        let process = try ChildProcess.spawn("/bin/sh", [script, name, "secret"], environment: environment)
+        let process = try await ChildProcess.spawn("/bin/sh", [script, name, "secret"], environment: environment)
         return try await process.waitForExit(timeout: .seconds(30))
     }
 

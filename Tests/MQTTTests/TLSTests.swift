@@ -17,7 +17,7 @@ struct TLSTests {
              "-out", "server.crt", "-days", "1", "-extfile", "san.cnf"],
         ]
         for step in steps {
-            let openssl = try ChildProcess.spawn("openssl", step.map { ["ca.key", "ca.crt", "server.key", "server.csr", "server.crt", "san.cnf"].contains($0) ? folder + "/" + $0 : $0 })
+            let openssl = try await ChildProcess.spawn("openssl", step.map { ["ca.key", "ca.crt", "server.key", "server.csr", "server.crt", "san.cnf"].contains($0) ? folder + "/" + $0 : $0 })
             let status = try await openssl.waitForExit(timeout: .seconds(60))
             try #require(status == 0, "openssl \(step.first ?? ""): \(openssl.errorLines)")
         }

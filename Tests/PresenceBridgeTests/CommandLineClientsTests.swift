@@ -8,7 +8,7 @@ import Testing
 @Suite("The README walkthrough with mosquitto_pub and mosquitto_sub")
 struct CommandLineClientsTests {
     private func pub(_ fixture: BridgeFixture, _ user: String, _ arguments: [String]) async throws {
-        let process = try ChildProcess.spawn("/usr/bin/mosquitto_pub",
+        let process = try await ChildProcess.spawn("/usr/bin/mosquitto_pub",
             ["-h", "127.0.0.1", "-p", String(fixture.broker.port), "-u", user, "-P", "pw-\(user)"] + arguments)
         let status = try await process.waitForExit(timeout: .seconds(10))
         #expect(status == 0, "mosquitto_pub \(arguments) exited \(status)")
@@ -20,12 +20,12 @@ struct CommandLineClientsTests {
             let port = String(fixture.broker.port)
             try await pub(fixture, "alice", ["-t", "presence/v1/in/alice/contacts", "-r", "-q", "1", "-m", #"["bob"]"#])
             try await pub(fixture, "bob", ["-t", "presence/v1/in/bob/contacts", "-r", "-q", "1", "-m", #"["alice"]"#])
-            let viewer = try ChildProcess.spawn("/usr/bin/mosquitto_sub", [
+            let viewer = try await ChildProcess.spawn("/usr/bin/mosquitto_sub", [
                 "-h", "127.0.0.1", "-p", port, "-u", "bob", "-P", "pw-bob", "-t", "presence/v1/out/bob/+", "-v",
             ])
             defer { Task { _ = await viewer.terminate() } }
             // The device: a connection that only holds the will (kill -9 lets the broker speak for it).
-            let device = try ChildProcess.spawn("/usr/bin/mosquitto_sub", [
+            let device = try await ChildProcess.spawn("/usr/bin/mosquitto_sub", [
                 "-h", "127.0.0.1", "-p", port, "-u", "alice", "-P", "pw-alice", "-i", "alice-phone",
                 "--will-topic", "presence/v1/in/alice/phone/state", "--will-retain", "--will-qos", "1",
                 "--will-payload", #"{"status":"offline","session":"s1","reason":"lost"}"#,

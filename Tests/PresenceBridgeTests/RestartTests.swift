@@ -27,7 +27,7 @@ struct RestartTests {
     @Test("kill -9, a will while the bridge is down, restart: views converge and last seen is kept")
     func crashAndRestart() async throws {
         try await BridgeFixture.run(configure: { $0.offlineGrace = 0.1 }, startBridge: false) { fixture in
-            var bridge = try BridgeProcess.start(fixture)
+            var bridge = try await BridgeProcess.start(fixture)
             let bob = try await fixture.bobWatchesAlice()
             try await BridgeProcess.waitUntilOnline(fixture)
             let phone = try await fixture.device("alice", "phone", session: "s1")
@@ -39,7 +39,7 @@ struct RestartTests {
             await bridge.kill()
             await second.abortConnection()   // the will lands while the bridge is down
             try await fixture.contacts("carol", ["alice"])  // and carol starts watching alice
-            bridge = try BridgeProcess.start(fixture)
+            bridge = try await BridgeProcess.start(fixture)
             defer { Task { [bridge] in _ = await bridge.terminate() } }
             let converged = try await bob.waitFor("alice", timeout: .seconds(30), "alice offline after restart") { $0.status == "offline" }
             let lastSeen = try #require(converged.lastSeen)
@@ -53,7 +53,7 @@ struct RestartTests {
     @Test("stopped cleanly, a will while the bridge is down, restart: last seen is the device's last live message")
     func cleanStopCarriesPresence() async throws {
         try await BridgeFixture.run(configure: { $0.offlineGrace = 0.1 }, startBridge: false) { fixture in
-            var bridge = try BridgeProcess.start(fixture)
+            var bridge = try await BridgeProcess.start(fixture)
             try await BridgeProcess.waitUntilOnline(fixture)
             let bob = try await fixture.bobWatchesAlice()
             let phone = try await fixture.device("alice", "phone", session: "s1")
@@ -66,7 +66,7 @@ struct RestartTests {
 
             #expect(await bridge.terminate(grace: .seconds(10)) == 0)
             await second.abortConnection()   // the will lands while the bridge is down
-            bridge = try BridgeProcess.start(fixture)
+            bridge = try await BridgeProcess.start(fixture)
             defer { Task { [bridge] in _ = await bridge.terminate() } }
             let converged = try await bob.waitFor("alice", timeout: .seconds(30), "alice offline after restart") { $0.status == "offline" }
             let lastSeen = try #require(converged.lastSeen.flatMap(parseISO8601))
@@ -79,7 +79,7 @@ struct RestartTests {
     @Test("lists changed while the bridge is down apply on restart, with no view published mid-replay")
     func listsWhileDown() async throws {
         try await BridgeFixture.run(startBridge: false) { fixture in
-            var bridge = try BridgeProcess.start(fixture)
+            var bridge = try await BridgeProcess.start(fixture)
             try await BridgeProcess.waitUntilOnline(fixture)
             try await fixture.contacts("alice", ["bob", "carol"])
             try await fixture.contacts("bob", ["alice"])
@@ -98,7 +98,7 @@ struct RestartTests {
                 try await fixture.send(phone, "alice/tablet/state", #"{"status":"\#(status)","session":"t1"}"#)
             }
             let carolBefore = carol.payloads("alice").count
-            bridge = try BridgeProcess.start(fixture)
+            bridge = try await BridgeProcess.start(fixture)
             defer { Task { [bridge] in _ = await bridge.terminate() } }
             try await bob.waitForDeletion("alice", timeout: .seconds(30))
             try await carol.waitFor("alice", timeout: .seconds(30), "carol blocked") { $0.fieldNames == ["user"] }
@@ -114,7 +114,7 @@ struct RestartTests {
     @Test("SIGTERM sets bridge/status offline and exits cleanly")
     func sigtermGoesOffline() async throws {
         try await BridgeFixture.run(startBridge: false) { fixture in
-            let bridge = try BridgeProcess.start(fixture)
+            let bridge = try await BridgeProcess.start(fixture)
             let status = try await ViewRecorder(client: try await fixture.client("alice"), filter: "presence/v1/bridge/status")
             let online = try await status.waitFor("status", timeout: .seconds(30), "bridge online") { $0.status == "online" }
             #expect(online["heartbeatInterval"] as? Double == 30)
@@ -128,7 +128,7 @@ struct RestartTests {
     @Test("killed without a goodbye, the bridge's will sets bridge/status offline")
     func bridgeWill() async throws {
         try await BridgeFixture.run(startBridge: false) { fixture in
-            let bridge = try BridgeProcess.start(fixture)
+            let bridge = try await BridgeProcess.start(fixture)
             let status = try await ViewRecorder(client: try await fixture.client("alice"), filter: "presence/v1/bridge/status")
             try await status.waitFor("status", timeout: .seconds(30), "bridge online") { $0.status == "online" }
             await bridge.kill()

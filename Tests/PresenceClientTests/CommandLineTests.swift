@@ -15,7 +15,7 @@ struct CommandLineTests {
         try await BridgeFixture.run(configure: { $0.maximumWatch = 2 }) { fixture in
             let recorder = try await fixture.viewer("bob")
             try await fixture.publish("bob", "bob/contacts", #"["alice"]"#)
-            let client = try fixture.process([
+            let client = try await fixture.process([
                 "client", "--user", "alice", "--device", "laptop", "--platform", "desktop", "--heartbeat-interval", "1",
             ], user: "alice")
             _ = try await client.waitForLine(containing: "ok connected session=", timeout: .seconds(15))
@@ -71,7 +71,7 @@ struct CommandLineTests {
             try await fixture.publish("bob", "bob/contacts", #"["alice","carol"]"#)
             try await fixture.publish("alice", "alice/contacts", #"["bob"]"#)
 
-            let killed = try fixture.process(["client", "--user", "alice", "--device", "phone"], user: "alice")
+            let killed = try await fixture.process(["client", "--user", "alice", "--device", "phone"], user: "alice")
             _ = try await killed.waitForLine(containing: "ok connected", timeout: .seconds(15))
             try await recorder.waitFor("alice", "online") { $0["status"] as? String == "online" }
             await killed.kill()
@@ -79,7 +79,7 @@ struct CommandLineTests {
                 $0["status"] as? String == "offline" && $0["lastSeen"] != nil
             }
 
-            let terminated = try fixture.process(["client", "--user", "carol", "--device", "web"], user: "carol")
+            let terminated = try await fixture.process(["client", "--user", "carol", "--device", "web"], user: "carol")
             _ = try await terminated.waitForLine(containing: "ok connected", timeout: .seconds(15))
             try await recorder.waitFor("carol", "online") { $0["status"] as? String == "online" }
             let status = await terminated.terminate(grace: .seconds(10))
@@ -98,7 +98,7 @@ struct CommandLineTests {
             let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString)").path
             try "pw-bob\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: passwordFile) }
-            let watch = try fixture.process(["watch", "--user", "bob", "--password-file", passwordFile], user: "nobody")
+            let watch = try await fixture.process(["watch", "--user", "bob", "--password-file", passwordFile], user: "nobody")
 
             _ = try await watch.waitForLine(containing: "alice online devices=phone", timeout: .seconds(15))
             try await alice.typing(in: "c1", ttl: .seconds(30))

@@ -43,10 +43,10 @@ extension BridgeFixture {
     }
 
     /// Starts `presence-bridge` with `arguments` (broker URL and password added).
-    func process(_ arguments: [String], user: String) throws -> ChildProcess {
+    func process(_ arguments: [String], user: String) async throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["PRESENCE_PASSWORD"] = "pw-\(user)"
-        let process = try ChildProcess.spawn(BridgeProcess.executable, arguments + ["--broker", broker.url],
+        let process = try await ChildProcess.spawn(BridgeProcess.executable, arguments + ["--broker", broker.url],
                                              environment: environment)
         onTearDown { _ = await process.terminate() }
         return process
