@@ -1,4 +1,5 @@
 import BridgeTestSupport
+import LocalBroker
 import CSQLite
 import Foundation
 import PresenceCore
@@ -15,6 +16,24 @@ struct PresenceStoreTests {
 
     private func id(_ text: String) -> UserID { UserID(text)! }
     private func time(_ ms: Int64) -> Timestamp { Timestamp(millisecondsSinceEpoch: ms) }
+
+    @Test("the write-ahead log is copied into the database by the checkpoint thread, not by a commit")
+    func checkpointOffTheWriter() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try PresenceStore(directory: directory)
+        let databaseFile = directory + "/presence.sqlite"
+        func size(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        let before = size(databaseFile)
+        // About 6 MB of log: past the 1000 pages (4 MB) at which the checkpoint is asked for.
+        let long = (0..<2000).map { id("u\($0)") }
+        for batch in 0..<60 {
+            try store.write((0..<20).map { .contacts(id("user\(batch)-\($0)"), long) })
+        }
+        #expect(size(databaseFile + "-wal") > 4_000_000, "the commits only appended to the log")
+        try await waitUntil("the checkpoint thread copied the log into the database") { size(databaseFile) > before + 4_000_000 }
+        #expect(try store.load().count == 1200)
+    }
 
     @Test("facts written in a batch are there after reopening the file")
     func roundTrip() throws {

@@ -20,6 +20,8 @@ final class PresenceStore {
     var sequence: Int64 = 0
     /// How many user ids `ids` holds (they are numbered `0..<storedIDs`). Set by the store's writes only.
     var storedIDs = 0
+    /// Checkpoints the log off the writer's thread (`WALCheckpointer`).
+    private var checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) `presence.sqlite` in `directory`, migrating an older schema.
     init(directory: String) throws(StoreError) {
@@ -34,7 +36,16 @@ final class PresenceStore {
             database = nil
             throw StoreError("cannot open \(path): \(message)", code: code)
         }
-        try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;")
+        let checkpointer = WALCheckpointer(path: path)
+        self.checkpointer = checkpointer
+        // After each commit: past `pages` log pages, the checkpointer's thread takes over.
+        sqlite3_wal_hook(handle, { context, _, _, pages in
+            guard let context else { return SQLITE_OK }
+            let checkpointer = Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue()
+            if pages >= checkpointer.pages { checkpointer.request() }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(checkpointer).toOpaque())
         try migrate()
         epoch = UInt64(bitPattern: try metaValue("epoch") ?? 0)
         sequence = try metaValue("sequence") ?? 0
@@ -66,8 +77,10 @@ final class PresenceStore {
     }
 
     deinit {
+        if let database { sqlite3_wal_hook(database, nil, nil) }
+        checkpointer?.stop()
         for statement in statements.values { sqlite3_finalize(statement) }
-        sqlite3_close(database)
+        sqlite3_close(database)  // the last connection: SQLite checkpoints the log and removes it
     }
 
     /// Every stored user, for `PresenceEngine.restore`.
