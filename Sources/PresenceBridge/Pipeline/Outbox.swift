@@ -73,7 +73,13 @@ final class Outbox: Sendable {
             let taken = items.compactMap { $0 }
             unsent -= items.count - taken.count
             items.removeAll(keepingCapacity: true)
-            pendingViews.removeAll(keepingCapacity: true)
+            // Clearing keeps the table's capacity, and costs time in proportion to it: after a
+            // burst had grown it, a small batch would pay for the burst at every take.
+            if pendingViews.capacity > 4 * max(taken.count, 1024) {
+                pendingViews = [:]
+            } else {
+                pendingViews.removeAll(keepingCapacity: true)
+            }
             return taken
         }
     }
