@@ -75,23 +75,26 @@ public final class PresenceBridgeService: Service, Sendable {
 
         let writerThread = WriterThread()
         defer { writerThread.stop() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [logger] in
-                await Self.publish(outbox, through: client, timings: timings, logger: logger)
-            }
-            await withTaskExecutorPreference(writerThread) {
+        // The writer and the publisher share the writer's thread: a batch's views go from the
+        // writer to the publisher without waking another thread, and the publisher runs while the
+        // writer waits for input (it yields to the writer every 256 items of a long batch).
+        await withTaskExecutorPreference(writerThread) {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [logger] in
+                    await Self.publish(outbox, through: client, timings: timings, logger: logger)
+                }
                 await write(writer, from: inbox)
+                // Shutting down: everything decided is queued; send it, then say goodbye. The inbox
+                // is not read any more, so the network thread must never wait for room in it.
+                inbox.stopTaking()
+                outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic,
+                                           payload: configuration.statusPayload(online: false, startedAt: startedAt),
+                                           qos: .atLeastOnce, retain: true))
+                outbox.close()
+                await group.waitForAll()
+                await client.waitForPublishes()
+                await client.disconnect()
             }
-            // Shutting down: everything decided is queued; send it, then say goodbye. The inbox
-            // is not read any more, so the network thread must never wait for room in it.
-            inbox.stopTaking()
-            outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic,
-                                       payload: configuration.statusPayload(online: false, startedAt: startedAt),
-                                       qos: .atLeastOnce, retain: true))
-            outbox.close()
-            await group.waitForAll()
-            await client.waitForPublishes()
-            await client.disconnect()
         }
         logger.info("stopped")
     }
@@ -107,6 +110,9 @@ public final class PresenceBridgeService: Service, Sendable {
             if batch.isEmpty, inbox.isFinished { break }
             writer.handle(batch, arrival: arrival)
             publishSnapshot(writer)
+            // The publisher shares this thread: let it send what this batch queued before the
+            // next batch (a take that finds input waiting does not suspend).
+            await Task.yield()
         }
         writer.finish()
         publishSnapshot(writer)
@@ -132,6 +138,7 @@ public final class PresenceBridgeService: Service, Sendable {
                 if handled == 256 {
                     outbox.noteHandled(handled)
                     handled = 0
+                    await Task.yield()  // the writer shares this thread
                 }
                 handled += 1
                 do throws(MQTTError) {
