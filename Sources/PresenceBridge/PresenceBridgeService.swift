@@ -14,7 +14,7 @@ import Synchronization
 /// (`BridgeWriter`) takes them a batch at a time on a thread of its own (`WriterThread`), waiting
 /// at most until its own next deadline (the engine's timers, the replay's, the checkpoint's and
 /// `bridge/stats`'), and queues what it decided in the `Outbox`; one publisher task, a child of
-/// the service's task group, drains the outbox into the connection.
+/// the service's task group on the same thread, drains the outbox into the connection.
 public final class PresenceBridgeService: Service, Sendable {
     private let configuration: BridgeConfiguration
     private let logger: Logger
