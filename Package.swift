@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +42,20 @@ let package = Package(
             dependencies: [
                 "MQTT", "PresenceCore", "PresenceWire", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Running the bridge as a service: log line formats, the operators' HTTP endpoints
+        // (/metrics, /livez, /readyz) and systemd's notify protocol.
+        .target(
+            name: "BridgeOperations",
+            dependencies: [
+                "PresenceBridge", "PresenceWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -69,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "presence-bridge",
             dependencies: [
-                "PresenceBridge", "PresenceClient", "PresenceWire", "LocalBroker", "MQTT", "PresenceCore",
+                "PresenceBridge", "BridgeOperations", "PresenceClient", "PresenceWire", "LocalBroker", "MQTT", "PresenceCore",
                 "EngineBenchmarks", "LoadBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -81,6 +98,7 @@ let package = Package(
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
         .testTarget(name: "PresenceWireTests", dependencies: ["PresenceWire", "PresenceCore"]),
         .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "BridgeTestSupport", "CSQLite", "LocalBroker", "MQTT", "PresenceCore"]),
+        .testTarget(name: "BridgeOperationsTests", dependencies: ["BridgeOperations", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceWire", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6]

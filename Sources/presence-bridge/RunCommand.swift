@@ -33,6 +33,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try connection.bootstrapLogging(label: "presence-bridge", defaultLevel: .info)
+        logger.info("presence-bridge \(BridgeVersion.current) starting", metadata: ["version": "\(BridgeVersion.current)"])
 
         var configuration = BridgeConfiguration()
         configuration.brokerURL = try connection.brokerURL
