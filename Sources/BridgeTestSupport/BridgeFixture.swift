@@ -55,9 +55,11 @@ public final class BridgeFixture: Sendable {
         }
     }
 
-    /// Starts the bridge in-process and waits until its first resync is complete.
-    public func startBridge() async throws {
+    /// Starts the bridge in-process and waits until its first resync is complete; `prepare`
+    /// sees the service before it runs (to observe its readiness, say).
+    public func startBridge(prepare: (PresenceBridgeService) -> Void = { _ in }) async throws {
         let service = PresenceBridgeService(configuration: configuration, logger: Logger(label: "test-bridge"))
+        prepare(service)
         let task = Task { try await service.run() }
         running.withLock { $0 = (service, task) }
         try await waitUntil(timeout: .seconds(20), "the bridge goes live") { service.isLive }

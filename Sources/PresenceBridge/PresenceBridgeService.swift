@@ -23,20 +23,39 @@ public final class PresenceBridgeService: Service, Sendable {
     private let stopRequested = Atomic<Bool>(false)
     /// The inbox the writer waits on, once connected: a shutdown wakes it.
     private let runningInbox = Mutex<MQTTInbox?>(nil)
+    /// Whether the bridge is ready, in one place (see `Readiness`).
+    public let readiness = Readiness()
+    /// The outbox, while serving.
+    private let runningOutbox = Mutex<Outbox?>(nil)
 
     public init(configuration: BridgeConfiguration, logger: Logger = Logger(label: "presence-bridge")) {
         self.configuration = configuration
         self.logger = logger
+        readiness.observe { [logger] old, new in
+            if new.isReady, !old.isReady {
+                logger.info("live", metadata: [
+                    "from": "\(new.lastResync?.source ?? "")", "views-repaired": "\(new.lastResync?.viewsRepaired ?? 0)",
+                    "milliseconds": "\(new.lastResync?.milliseconds ?? 0)",
+                ])
+            } else if old.isReady, !new.isReady {
+                logger.notice("not ready", metadata: ["reason": "\(new.reason)"])
+            }
+        }
     }
 
     /// The counters as of the last handled batch.
     public var statistics: BridgeStatistics { snapshot.withLock { $0.statistics } }
 
-    /// True once the first resync is complete and views flow.
-    public var isLive: Bool { snapshot.withLock { $0.isLive } }
+    /// True while ready (`Readiness`): connected, the last resync's views handed to the broker,
+    /// the store writable, not stopping.
+    public var isLive: Bool { readiness.isReady }
+
+    /// Views decided and not yet handed to the broker (0 when not serving).
+    public var viewsUnsent: Int { runningOutbox.withLock { $0 }?.unsentViews ?? 0 }
 
     /// Asks a running service to stop as on SIGTERM.
     public func shutdown() {
+        readiness.noteStopping()
         stopRequested.store(true, ordering: .releasing)
         runningInbox.withLock { $0 }?.wake()
     }
@@ -66,18 +85,21 @@ public final class PresenceBridgeService: Service, Sendable {
         if stopRequested.load(ordering: .acquiring) { inbox.wake() }
 
         let outbox = Outbox(whenDrained: { inbox.wake() })
+        runningOutbox.withLock { $0 = outbox }
+        defer { runningOutbox.withLock { $0 = nil } }
         let startedAt = Timestamp.now()
         let timings = PipelineTimings()
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
-                                  logger: logger, startedAt: startedAt, timings: timings,
+                                  logger: logger, startedAt: startedAt, timings: timings, readiness: readiness,
                                   transport: { client.statistics }, wake: { inbox.wake() })
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
         let writerThread = WriterThread()
         defer { writerThread.stop() }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [logger] in
-                await Self.publish(outbox, through: client, timings: timings, logger: logger)
+            group.addTask { [logger, readiness] in
+                await Self.publish(outbox, through: client, timings: timings, readiness: readiness, logger: logger,
+                                   wakeWriter: { inbox.wake() })
             }
             await withTaskExecutorPreference(writerThread) {
                 await write(writer, from: inbox)
@@ -116,7 +138,10 @@ public final class PresenceBridgeService: Service, Sendable {
     ///
     /// A publish fails only while the connection is down; the resync after it decides anew what
     /// the broker lacks. A checkpoint goes out only when the outbox says its promise holds.
-    private static func publish(_ outbox: Outbox, through client: MQTTClient, timings: PipelineTimings, logger: Logger) async {
+    /// The resync's `bridge/status` online, once handed over, makes the bridge ready
+    /// (`Readiness.noteCaughtUp`); the writer is woken to refresh `bridge/stats`.
+    private static func publish(_ outbox: Outbox, through client: MQTTClient, timings: PipelineTimings, readiness: Readiness,
+                                logger: Logger, wakeWriter: @Sendable () -> Void) async {
         var failures = 0
         func failed(_ error: MQTTError, _ what: String) {
             failures += 1
@@ -127,18 +152,32 @@ public final class PresenceBridgeService: Service, Sendable {
         while let batch = await outbox.take(), !Task.isCancelled {
             var connection = client.statistics.reconnects
             var handled = 0
-            defer { outbox.noteHandled(handled) }
+            var viewsHandled = 0
+            defer { outbox.noteHandled(handled, views: viewsHandled) }
             for item in batch {
                 if handled == 256 {
-                    outbox.noteHandled(handled)
+                    outbox.noteHandled(handled, views: viewsHandled)
                     handled = 0
+                    viewsHandled = 0
                 }
                 handled += 1
+                if case .view = item { viewsHandled += 1 }
                 do throws(MQTTError) {
                     switch item {
-                    case .message(let message):
+                    case .view(let message), .message(let message):
                         try await client.publish(message)
                         outbox.noteSent(succeeded: true, connection: connection)
+                    case .resyncComplete(let online, let generation, let resync):
+                        try await client.publish(online)
+                        outbox.noteSent(succeeded: true, connection: connection)
+                        // Everything before it is handed over: say so before declaring it.
+                        outbox.noteHandled(handled, views: viewsHandled)
+                        handled = 0
+                        viewsHandled = 0
+                        let milliseconds = Timestamp.now().millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch
+                        readiness.noteCaughtUp(generation: generation, summary: ResyncSummary(
+                            source: resync.source, viewsRepaired: resync.viewsRepaired, milliseconds: milliseconds))
+                        wakeWriter()
                     case .subscribe(let filters):
                         _ = try await client.subscribe(filters, qos: .atLeastOnce)
                     case .unsubscribe(let filters):
@@ -157,7 +196,10 @@ public final class PresenceBridgeService: Service, Sendable {
                     }
                 } catch {
                     // Only a publish that did not reach the connection breaks a checkpoint's promise.
-                    if case .message = item { outbox.noteSent(succeeded: false, connection: connection) }
+                    switch item {
+                    case .view, .message, .resyncComplete: outbox.noteSent(succeeded: false, connection: connection)
+                    default: break
+                    }
                     failed(error, "\(item.verb)")
                 }
             }
@@ -166,13 +208,11 @@ public final class PresenceBridgeService: Service, Sendable {
 
     private func publishSnapshot(_ writer: BridgeWriter) {
         let statistics = writer.currentStatistics
-        let live = writer.isLive
-        snapshot.withLock { $0 = BridgeSnapshot(statistics: statistics, isLive: live) }
+        snapshot.withLock { $0 = BridgeSnapshot(statistics: statistics) }
     }
 }
 
 /// What the service shows of its writer to other tasks.
 private struct BridgeSnapshot: Sendable {
     var statistics = BridgeStatistics()
-    var isLive = false
 }
