@@ -108,10 +108,7 @@ final class BridgeWriter {
         defer {
             if timed, let arrival, isCaughtUp, statistics.viewsPublished + statistics.viewsDeleted > viewsBefore {
                 let queued = ContinuousClock.now
-                timings.record { timings in
-                    timings.inbox.record(taken - arrival)
-                    timings.writer.record(queued - taken)
-                }
+                timings.recordBatch(inbox: taken - arrival, writer: queued - taken)
                 outbox.enqueue(.timing(arrival: arrival, queued: queued))
             }
         }
@@ -520,6 +517,9 @@ final class BridgeWriter {
         statistics = currentStatistics
     }
 
+    /// The MQTT client's counters now.
+    var transportStatistics: MQTTClientStatistics { transport() }
+
     /// The counters, with the sequences as of now (cheap: for every batch).
     var currentStatistics: BridgeStatistics {
         var current = statistics
@@ -619,7 +619,7 @@ final class BridgeWriter {
             let start = ContinuousClock.now
             try store.writeBatch(durable, ids: newIDs(), views: rows, sequence: sequence, inputs: appliedInputs.pending)
             let commit = ContinuousClock.now - start
-            timings.record { $0.commit.record(commit) }
+            timings.recordCommit(commit)
             statistics.storeTransactions += 1
             statistics.storeChanges += durable.count + rows.count
         } catch {
