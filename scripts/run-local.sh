@@ -6,7 +6,7 @@
 # Starts mosquitto with the shipped mosquitto.conf (127.0.0.1:1883, passwords, the ACL of
 # docs/PROTOCOL.md) in the background, creates the bridge's broker account on first use (its password
 # is kept in data/bridge-password), builds the bridge in release mode and runs it in the
-# foreground. Ctrl-C stops both. Add users with scripts/add-user.sh NAME PASSWORD.
+# foreground, with /metrics, /livez and /readyz on http://127.0.0.1:9464. Ctrl-C stops both. Add users with scripts/add-user.sh NAME PASSWORD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -40,4 +40,4 @@ else
 fi
 
 PRESENCE_PASSWORD_FILE=data/bridge-password "$(swift build -c release --show-bin-path)/presence-bridge" run \
-    --broker mqtt://127.0.0.1:1883 --username presence-bridge --data-dir data/bridge "$@"
+    --broker mqtt://127.0.0.1:1883 --username presence-bridge --data-dir data/bridge --http 127.0.0.1:9464 "$@"
