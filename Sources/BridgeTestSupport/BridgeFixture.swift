@@ -56,9 +56,10 @@ public final class BridgeFixture: Sendable {
     }
 
     /// Starts the bridge in-process and waits until its first resync is complete; `prepare`
-    /// sees the service before it runs (to observe its readiness, say).
-    public func startBridge(prepare: (PresenceBridgeService) -> Void = { _ in }) async throws {
-        let service = PresenceBridgeService(configuration: configuration, logger: Logger(label: "test-bridge"))
+    /// sees the service before it runs (to observe its readiness, say), `logger` gets its lines.
+    public func startBridge(logger: Logger = Logger(label: "test-bridge"),
+                            prepare: (PresenceBridgeService) -> Void = { _ in }) async throws {
+        let service = PresenceBridgeService(configuration: configuration, logger: logger)
         prepare(service)
         let task = Task { try await service.run() }
         running.withLock { $0 = (service, task) }

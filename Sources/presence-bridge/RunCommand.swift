@@ -71,6 +71,9 @@ struct RunCommand: AsyncParsableCommand {
         let exposition = PrometheusExposition()
         MetricsSystem.bootstrap(exposition.factory)
         let service = PresenceBridgeService(configuration: configuration, logger: logger, metricsFactory: exposition.factory)
+        let notifier = try SystemdNotifier.fromEnvironment()
+        notifier?.follow(service.readiness)
+        let watchdog = SystemdWatchdog.fromEnvironment(notifier: notifier)
         let server = try listen.map {
             try OperatorHTTPServer(address: $0, endpoints: OperatorEndpoints(service: service, exposition: exposition), logger: logger)
         }
@@ -80,7 +83,7 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger
         ))
         // The listener first: a port already taken ends the start before the bridge connects.
-        // It outlives the bridge's shutdown, and ends with it.
+        // It and the watchdog outlive the bridge's shutdown, and end with it.
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             if let server {
                 tasks.addTask { try await server.run() }
@@ -91,6 +94,9 @@ struct RunCommand: AsyncParsableCommand {
                     throw ExitCode.failure
                 }
                 logger.info("serving /metrics, /livez and /readyz", metadata: ["http": "\(server.address)"])
+            }
+            if let watchdog {
+                tasks.addTask { await watchdog.run(alive: { service.isAlive }) }
             }
             try await group.run()
             tasks.cancelAll()
