@@ -26,15 +26,17 @@ public final class BridgeFixture: Sendable {
         self.configuration = configuration
     }
 
-    /// Runs `body` against a fresh broker and bridge; `configure` adjusts the bridge first.
+    /// Runs `body` against a fresh broker and bridge; `configure` adjusts the bridge first;
+    /// `brokerConfig` is appended to the broker's configuration (a TLS listener, say).
     public static func run(
         configure: (inout BridgeConfiguration) -> Void = { _ in },
         startBridge: Bool = true,
+        brokerConfig: String = "",
         _ body: (BridgeFixture) async throws -> Void
     ) async throws {
         var users = Dictionary(uniqueKeysWithValues: testUsers.map { ($0, "pw-\($0)") })
         users["presence-bridge"] = "pw-bridge"
-        try await withLocalBroker(users: users) { broker in
+        try await withLocalBroker(users: users, extraConfig: brokerConfig) { broker in
             var configuration = BridgeConfiguration()
             configuration.brokerURL = broker.url
             configuration.password = "pw-bridge"
