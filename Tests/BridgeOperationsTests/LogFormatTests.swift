@@ -36,6 +36,7 @@ struct LogFormatTests {
         #expect(object["_msg"] as? String == "not the message")
         #expect(object["level"] as? String == "warning")
         #expect(object["logger"] as? String == "presence bridge")
+        #expect(object["source"] as? String == "BridgeOperationsTests")
         #expect(object["empty"] as? String == "")
         let nested = try #require(object["nested"] as? [String: Any])
         #expect(nested["inner key"] as? String == "x y")
@@ -48,7 +49,7 @@ struct LogFormatTests {
         let output = lines(.logfmt, metadata: metadata)
         try #require(output.count == 1)
         let fields = try LogfmtParser.parse(output[0])
-        #expect(fields.map(\.key).prefix(4) == ["ts", "level", "logger", "msg"])
+        #expect(fields.map(\.key).prefix(5) == ["ts", "level", "logger", "source", "msg"])
         let values = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         #expect(fields.count == values.count, "no key twice")
         #expect(values["msg"] == Self.hostile)
@@ -74,8 +75,9 @@ struct LogFormatTests {
         let head = parts[0]
         let time = try #require(head.split(separator: " ").first.map(String.init))
         #expect(parseTime(time) != nil)
-        #expect(head.hasPrefix("\(time) warning presence bridge: "))
-        let message = String(head.dropFirst("\(time) warning presence bridge: ".count))
+        let prefix = "\(time) warning presence bridge: [BridgeOperationsTests] "
+        #expect(head.hasPrefix(prefix), "\(head)")
+        let message = String(head.dropFirst(prefix.count))
         #expect(try LogfmtParser.unescape(message) == Self.hostile)
         let values = Dictionary(try LogfmtParser.parse(parts[1]).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         #expect(values["topic"] == Self.hostile)

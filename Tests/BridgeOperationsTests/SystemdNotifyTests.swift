@@ -32,7 +32,7 @@ struct SystemdNotifyTests {
             let ready = try #require(notify.datagrams(with: "READY=1").first)
             #expect(ready.text.contains("STATUS=live"), "sent in the state that is live: \(ready.text)")
             try await waitUntil(timeout: .seconds(10), "the log line live") {
-                process.errorLines.contains { $0.contains("presence-bridge: live\t") }
+                process.errorLines.contains { $0.contains("presence-bridge: [PresenceBridge] live\t") }
             }
 
             // The watchdog's rate, over the pings after READY=1.

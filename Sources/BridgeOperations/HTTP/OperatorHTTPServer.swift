@@ -54,17 +54,6 @@ public final class OperatorHTTPServer: Sendable {
         }
     }
 
-    /// The port it listens on (the one asked for, or the one the system chose for port 0).
-    public var listeningPort: UInt16? {
-        get async {
-            guard case .ip4(_, let port)? = await server.listeningAddress else {
-                if case .ip6(_, let port)? = await server.listeningAddress { return port }
-                return nil
-            }
-            return port
-        }
-    }
-
     private static func phrase(_ status: Int) -> String {
         switch status {
         case 200: "OK"

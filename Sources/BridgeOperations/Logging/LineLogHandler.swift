@@ -33,7 +33,7 @@ public struct LineLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let record = LogRecord(time: .now(), level: event.level, label: label,
+        let record = LogRecord(time: .now(), level: event.level, label: label, source: event.source,
                                message: redaction.apply(event.message.description), metadata: redaction.apply(merged))
         output.write(line: format.line(record))
     }

@@ -7,23 +7,24 @@ import PresenceWire
 /// Whatever the message and the metadata hold (quotes, spaces, `=`, newlines, control
 /// characters, non-ASCII), every record is exactly one line, valid in its format:
 ///
-/// - `text`: for people. `TIME LEVEL LABEL: MESSAGE`, then a tab and the metadata in logfmt
+/// - `text`: for people. `TIME LEVEL LABEL: [SOURCE] MESSAGE` (the source module, as in
+///   swift-log's own format), then a tab and the metadata in logfmt
 ///   (`key=value key="two words"`) when there is any. Control characters in the message are
 ///   escaped as in logfmt (`\n`, `\t`, `\u001b`), so the first tab always ends the message.
-/// - `logfmt`: `ts=… level=… logger=… msg=… key=value…`, values quoted and escaped where needed
+/// - `logfmt`: `ts=… level=… logger=… source=… msg=… key=value…`, values quoted and escaped where needed
 ///   (`LogfmtValue`).
-/// - `json`: one JSON object per line, `{"ts":…,"level":…,"logger":…,"msg":…,"key":…}`, escaped
+/// - `json`: one JSON object per line, `{"ts":…,"level":…,"logger":…,"source":…,"msg":…,"key":…}`, escaped
 ///   by the wire's own `JSONWriter`; nested metadata stays nested.
 ///
 /// Metadata keys are written in sorted order; a key that is one of the record's own names
-/// (`ts`, `level`, `logger`, `msg`) gets a leading `_` instead of replacing it.
+/// (`ts`, `level`, `logger`, `source`, `msg`) gets a leading `_` instead of replacing it.
 public enum LogFormat: String, CaseIterable, Sendable {
     case text
     case logfmt
     case json
 
     /// The record's own names, which metadata keys never replace.
-    static let reservedKeys: Set<String> = ["ts", "level", "logger", "msg"]
+    static let reservedKeys: Set<String> = ["ts", "level", "logger", "source", "msg"]
 
     /// The record as one line, without its newline.
     func line(_ record: LogRecord) -> String {
@@ -35,7 +36,8 @@ public enum LogFormat: String, CaseIterable, Sendable {
     }
 
     private func textLine(_ record: LogRecord) -> String {
-        var line = "\(record.time.iso8601) \(record.level.rawValue) \(record.label): \(LogfmtValue.escaped(record.message))"
+        var line = "\(record.time.iso8601) \(record.level.rawValue) \(record.label): [\(LogfmtValue.escaped(record.source))] "
+            + LogfmtValue.escaped(record.message)
         let metadata = Self.flattened(record.metadata)
         if !metadata.isEmpty {
             line += "\t" + metadata.map { "\(LogfmtValue.key($0.key))=\(LogfmtValue.quoted($0.value))" }.joined(separator: " ")
@@ -44,7 +46,8 @@ public enum LogFormat: String, CaseIterable, Sendable {
     }
 
     private func logfmtLine(_ record: LogRecord) -> String {
-        var fields = [("ts", record.time.iso8601), ("level", record.level.rawValue), ("logger", record.label), ("msg", record.message)]
+        var fields = [("ts", record.time.iso8601), ("level", record.level.rawValue), ("logger", record.label),
+                      ("source", record.source), ("msg", record.message)]
         fields += Self.flattened(record.metadata).map { (Self.unreserved(LogfmtValue.key($0.key)), $0.value) }
         return fields.map { "\($0.0)=\(LogfmtValue.quoted($0.1))" }.joined(separator: " ")
     }
@@ -55,6 +58,7 @@ public enum LogFormat: String, CaseIterable, Sendable {
         json.member("ts", record.time.iso8601)
         json.member("level", record.level.rawValue)
         json.member("logger", record.label)
+        json.member("source", record.source)
         json.member("msg", record.message)
         for (key, value) in record.metadata.sorted(by: { $0.key < $1.key }) {
             json.key(Self.unreserved(key))
@@ -118,6 +122,8 @@ struct LogRecord {
     var time: Timestamp
     var level: Logger.Level
     var label: String
+    /// The module that logged it (swift-log's `source`).
+    var source: String
     var message: String
     var metadata: Logger.Metadata
 }
