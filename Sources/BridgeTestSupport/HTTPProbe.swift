@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +7,8 @@ import Glibc
 
 /// A plain HTTP/1.1 GET against 127.0.0.1, for tests of the operators' listener: one request
 /// per connection (`Connection: close`), read to the end. The blocking socket work runs on a
-/// dispatch queue, never on the cooperative pool; every socket call is bounded by a 5 s timeout.
+/// dispatch queue, never on the cooperative pool; every socket call is bounded by a 5 s timeout,
+/// and cancelling the task shuts the socket down, which ends the wait at once.
 public enum HTTPProbe {
     /// An answer: the status code and the body.
     public struct Answer: Sendable {
@@ -17,15 +19,32 @@ public enum HTTPProbe {
 
     /// GETs `path` from 127.0.0.1:`port`; nil when nothing answers (refused, reset, timed out).
     public static func get(port: Int, _ path: String) async -> Answer? {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: getBlocking(port: port, path)) }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        // The descriptor while open (-1 once closed), so a late cancellation never touches a
+        // number the system has handed out again.
+        let open = OpenSocket(fd)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    let answer = getBlocking(fd: fd, port: port, path)
+                    open.close()
+                    continuation.resume(returning: answer)
+                }
+            }
+        } onCancel: {
+            open.shutDown()
         }
     }
 
-    private static func getBlocking(port: Int, _ path: String) -> Answer? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+    private final class OpenSocket: Sendable {
+        private let fd: Mutex<Int32>
+        init(_ fd: Int32) { self.fd = Mutex(fd) }
+        func close() { fd.withLock { fd in _ = Glibc.close(fd); fd = -1 } }
+        func shutDown() { fd.withLock { fd in if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) } } }
+    }
+
+    private static func getBlocking(fd: Int32, port: Int, _ path: String) -> Answer? {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
