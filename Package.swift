@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         // FilePath for swift-subprocess on Linux (the same package and URL it depends on).
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         .systemLibrary(
@@ -43,6 +46,21 @@ let package = Package(
             dependencies: [
                 "MQTT", "PresenceCore", "PresenceWire", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Running the bridge as a service: log line formats, the operators' HTTP endpoints
+        // (/metrics, /livez, /readyz) and systemd's notify protocol.
+        .target(
+            name: "BridgeOperations",
+            dependencies: [
+                "PresenceBridge", "PresenceWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -80,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "presence-bridge",
             dependencies: [
-                "PresenceBridge", "PresenceClient", "PresenceWire", "PresenceCore",
+                "PresenceBridge", "BridgeOperations", "PresenceClient", "PresenceWire", "MQTT", "PresenceCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,6 +117,7 @@ let package = Package(
         .testTarget(name: "PresenceWireTests", dependencies: ["PresenceWire", "PresenceCore"]),
         .testTarget(name: "PresenceBenchTests", dependencies: ["LoadBenchmarks", "LocalBroker"]),
         .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "BridgeTestSupport", "CSQLite", "LocalBroker", "MQTT", "PresenceCore"]),
+        .testTarget(name: "BridgeOperationsTests", dependencies: ["BridgeOperations", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceWire", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6]

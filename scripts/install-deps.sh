@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the bridge needs from Debian's packages, only where it is missing:
-# the broker and its clients, libmosquitto's headers, SQLite's headers, pkg-config.
+# the broker and its clients, libmosquitto's headers, SQLite's headers, pkg-config, openssl
+# (scripts/make-tls-certificates.sh and the TLS tests), systemd (systemd-analyze checks the
+# shipped units); and, for the tests of /metrics, prometheus_client from PyPI (its text-format
+# parser reads the exposition back).
 set -euo pipefail
-packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config)
+packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -24,4 +27,12 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto
     else
         echo "note: a system mosquitto service is running on port 1883 (systemctl stop mosquitto to free it)" >&2
     fi
+fi
+
+# The tests parse /metrics with prometheus_client's parser (scripts/metrics-to-json.py).
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+    echo "installing: prometheus-client (PyPI)" >&2
+    python3 -m pip install --quiet --disable-pip-version-check prometheus-client \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages prometheus-client \
+        || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y python3-prometheus-client; }
 fi

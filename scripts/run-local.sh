@@ -6,7 +6,9 @@
 # Starts mosquitto with the shipped mosquitto.conf (127.0.0.1:1883, passwords, the ACL of
 # docs/PROTOCOL.md) in the background, creates the bridge's broker account on first use (its password
 # is kept in data/bridge-password), builds the bridge in release mode and runs it in the
-# foreground. Ctrl-C stops both. Add users with scripts/add-user.sh NAME PASSWORD.
+# foreground, with /metrics, /livez and /readyz on http://127.0.0.1:9464. Ctrl-C stops both.
+# Add users with scripts/add-user.sh NAME PASSWORD. With data/tls/server.crt and server.key
+# (scripts/make-tls-certificates.sh makes them) the broker also listens for TLS on 8883.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -29,7 +31,13 @@ if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
     echo "something already listens on 127.0.0.1:1883 (a system mosquitto? 'systemctl stop mosquitto'); using it" >&2
     broker_pid=""
 else
-    mosquitto -c mosquitto.conf &
+    config=mosquitto.conf
+    if [ -f data/tls/server.crt ] && [ -f data/tls/server.key ]; then
+        config=data/broker/mosquitto-with-tls.conf
+        cat mosquitto.conf deploy/mosquitto-tls.conf > "$config"
+        echo "TLS listener on 8883 (data/tls/server.crt; devices use data/tls/ca.crt)" >&2
+    fi
+    mosquitto -c "$config" &
     broker_pid=$!
     trap 'rm -f data/broker/mosquitto.pid; kill "$broker_pid" 2>/dev/null; wait' EXIT
     for _ in $(seq 1 50); do
@@ -40,4 +48,4 @@ else
 fi
 
 PRESENCE_PASSWORD_FILE=data/bridge-password "$(swift build -c release --show-bin-path)/presence-bridge" run \
-    --broker mqtt://127.0.0.1:1883 --username presence-bridge --data-dir data/bridge "$@"
+    --broker mqtt://127.0.0.1:1883 --username presence-bridge --data-dir data/bridge --http 127.0.0.1:9464 "$@"

@@ -26,15 +26,17 @@ public final class BridgeFixture: Sendable {
         self.configuration = configuration
     }
 
-    /// Runs `body` against a fresh broker and bridge; `configure` adjusts the bridge first.
+    /// Runs `body` against a fresh broker and bridge; `configure` adjusts the bridge first;
+    /// `brokerConfig` is appended to the broker's configuration (a TLS listener, say).
     public static func run(
         configure: (inout BridgeConfiguration) -> Void = { _ in },
         startBridge: Bool = true,
+        brokerConfig: String = "",
         _ body: (BridgeFixture) async throws -> Void
     ) async throws {
         var users = Dictionary(uniqueKeysWithValues: testUsers.map { ($0, "pw-\($0)") })
         users["presence-bridge"] = "pw-bridge"
-        try await withLocalBroker(users: users) { broker in
+        try await withLocalBroker(users: users, extraConfig: brokerConfig) { broker in
             var configuration = BridgeConfiguration()
             configuration.brokerURL = broker.url
             configuration.password = "pw-bridge"
@@ -55,9 +57,12 @@ public final class BridgeFixture: Sendable {
         }
     }
 
-    /// Starts the bridge in-process and waits until its first resync is complete.
-    public func startBridge() async throws {
-        let service = PresenceBridgeService(configuration: configuration, logger: Logger(label: "test-bridge"))
+    /// Starts the bridge in-process and waits until its first resync is complete; `prepare`
+    /// sees the service before it runs (to observe its readiness, say), `logger` gets its lines.
+    public func startBridge(logger: Logger = Logger(label: "test-bridge"),
+                            prepare: (PresenceBridgeService) -> Void = { _ in }) async throws {
+        let service = PresenceBridgeService(configuration: configuration, logger: logger)
+        prepare(service)
         let task = Task { try await service.run() }
         running.withLock { $0 = (service, task) }
         try await waitUntil(timeout: .seconds(20), "the bridge goes live") { service.isLive }

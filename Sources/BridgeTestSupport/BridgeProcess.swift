@@ -16,8 +16,9 @@ public enum BridgeProcess {
         return "presence-bridge"
     }
 
-    /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder.
-    public static func start(_ fixture: BridgeFixture, extra: [String] = []) async throws -> ChildProcess {
+    /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder;
+    /// `environment` is added to this process's own.
+    public static func start(_ fixture: BridgeFixture, extra: [String] = [], environment: [String: String] = [:]) async throws -> ChildProcess {
         // Inside the data folder, which the fixture removes.
         try FileManager.default.createDirectory(atPath: fixture.configuration.dataDirectory, withIntermediateDirectories: true)
         let passwordFile = fixture.configuration.dataDirectory + "/password"
@@ -27,7 +28,7 @@ public enum BridgeProcess {
             "run", "--broker", c.brokerURL, "--username", "presence-bridge", "--password-file", passwordFile,
             "--data-dir", c.dataDirectory, "--offline-grace", String(c.offlineGrace),
             "--heartbeat-interval", String(c.heartbeatInterval), "--stats-interval", "0.5", "--log-level", "info",
-        ] + extra)
+        ] + extra, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     /// Waits until `bridge/status` says online (the bridge is live: live inputs are not lost).

@@ -449,6 +449,12 @@ final class Connection: @unchecked Sendable {
     }
 
     private func networkThreadFinished() {
+        // A stop that came while a retrying first connect() waited between attempts.
+        let first: CheckedContinuation<Result<Void, MQTTError>, Never>? = state.withLock { state in
+            defer { state.firstConnect = nil }
+            return state.firstConnect
+        }
+        first?.resume(returning: .failure(MQTTError(code: .cancelled, message: "stopped before the broker answered")))
         let (waiters, finish, detach): ([CheckedContinuation<Void, Never>], Bool, NetworkThread?) = state.withLock { state in
             state.threadRunning = false
             let finish = state.phase != .idle

@@ -47,7 +47,8 @@ public struct BridgeConfiguration: Sendable {
     /// (up to its `max_queued_messages`, 1,000,000 as shipped). The bound on the memory of input
     /// that the writer has not handled yet.
     public var receiveBuffer = 100_000
-    public var version = "0.1.0"
+    /// The release named in `bridge/status` (`BridgeVersion.current`).
+    public var version = BridgeVersion.current
 
     public init() {}
 

@@ -59,13 +59,20 @@ final class BridgeWriter {
 
     /// The MQTT client's counters, for the gauges of `bridge/stats`.
     private let transport: @Sendable () -> MQTTClientStatistics
+    /// Told of the connection, each resync's start and the store's health (`Readiness`).
+    private let readiness: Readiness
+    /// The last store write succeeded (what `readiness` was last told).
+    private var storeWritable = true
+    /// The resyncs completed that `bridge/stats` has been refreshed after.
+    private var statsAfterResyncs = 0
     /// Where the time of live batches goes (`PipelineTimings`).
     let timings: PipelineTimings
 
     init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore, logger: Logger, startedAt: Timestamp,
-         timings: PipelineTimings, transport: @escaping @Sendable () -> MQTTClientStatistics,
+         timings: PipelineTimings, readiness: Readiness, transport: @escaping @Sendable () -> MQTTClientStatistics,
          wake: @escaping @Sendable () -> Void) {
         self.wake = wake
+        self.readiness = readiness
         self.timings = timings
         self.transport = transport
         self.configuration = configuration
@@ -81,8 +88,9 @@ final class BridgeWriter {
         nextCheckpointAt = startedAt
     }
 
-    /// Ready: live, and every view the last resync decided handed to the outbox.
-    var isLive: Bool {
+    /// Caught up: live, and every view the last resync decided queued in the outbox. Not yet
+    /// ready (`Readiness`): that waits until the publisher has handed them to the broker.
+    var isCaughtUp: Bool {
         if case .live = phase, catchUp == nil { return true }
         return false
     }
@@ -90,20 +98,17 @@ final class BridgeWriter {
     /// Handles one batch of what the client received, in order, then the timers that are due
     /// (an empty batch: the deadline passed, or the writer asked for another turn).
     ///
-    /// A batch handled while ready (`isLive`) is timed: `arrival` (when its first message came
+    /// A batch handled once caught up (`isCaughtUp`) is timed: `arrival` (when its first message came
     /// off the network thread) to taken to queued, and a marker behind its views times the
     /// rest of the way in the publisher (`PipelineTimings`).
     func handle(_ batch: [MQTTInbound], arrival: ContinuousClock.Instant? = nil) {
         let taken = ContinuousClock.now
-        let timed = arrival != nil && isLive
+        let timed = arrival != nil && isCaughtUp
         let viewsBefore = statistics.viewsPublished + statistics.viewsDeleted
         defer {
-            if timed, let arrival, isLive, statistics.viewsPublished + statistics.viewsDeleted > viewsBefore {
+            if timed, let arrival, isCaughtUp, statistics.viewsPublished + statistics.viewsDeleted > viewsBefore {
                 let queued = ContinuousClock.now
-                timings.record { timings in
-                    timings.inbox.record(taken - arrival)
-                    timings.writer.record(queued - taken)
-                }
+                timings.recordBatch(inbox: taken - arrival, writer: queued - taken)
                 outbox.enqueue(.timing(arrival: arrival, queued: queued))
             }
         }
@@ -119,6 +124,7 @@ final class BridgeWriter {
                 }
             case .connection(.disconnected(let reason)):
                 logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])
+                readiness.noteDisconnected()
                 flush()
                 phase = .disconnected
                 resync = nil
@@ -132,6 +138,16 @@ final class BridgeWriter {
         flush()
         advanceResync(at: now)
         advanceCatchUp(at: now)
+        refreshStatisticsAfterResync(at: now)
+    }
+
+    /// `bridge/stats` once more as soon as a resync's views are handed to the broker (the
+    /// publisher wakes the writer then), so that it shows the resync's duration.
+    private func refreshStatisticsAfterResync(at now: Timestamp) {
+        let completed = readiness.current.resyncsCompleted
+        guard completed != statsAfterResyncs else { return }
+        statsAfterResyncs = completed
+        publishStatistics(at: now)
     }
 
     /// How long the writer may wait for input before a timer of its own is due (nil: no timer).
@@ -150,7 +166,7 @@ final class BridgeWriter {
     /// messages wait in the MQTT client's buffer until the engine is ready for them).
     func beginResync(at now: Timestamp) {
         statistics.resyncs += 1
-        outbox.beginGeneration()
+        readiness.noteResyncBegan(generation: outbox.beginGeneration())
         decided.removeAll(keepingCapacity: true)
         let resync = Resync(topics: configuration.topics, startedAt: now,
                             timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
@@ -325,26 +341,28 @@ final class BridgeWriter {
     /// The views record failed while catching up: trust nothing, read every view back.
     private func restartAsReadBack(at now: Timestamp) {
         catchUp = nil
-        outbox.beginGeneration()
+        readiness.noteResyncBegan(generation: outbox.beginGeneration())
         var resync = Resync(topics: configuration.topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
         phase = .resyncing
         beginReadBack(&resync, at: now)
     }
 
-    /// Every view the resync decided is in the outbox: `bridge/status` online, ready.
+    /// Every view the resync decided is in the outbox: `bridge/status` online goes behind
+    /// them, and the bridge is ready once the publisher has handed it to the broker (`Readiness`).
     private func finishResync(_ catchUp: CatchUp, at now: Timestamp) {
         self.catchUp = nil
         hasBeenLive = true
         statistics.viewsRepaired += catchUp.repaired
-        statistics.lastResyncMilliseconds = now.millisecondsSinceEpoch - catchUp.startedAt.millisecondsSinceEpoch
-        outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
-                                   qos: .atLeastOnce, retain: true))
-        queueCheckpoint(at: now, force: true)
         let source = if case .record = catchUp.source { "views record" } else { "read-back" }
-        logger.info("live", metadata: [
-            "from": "\(source)", "views-repaired": "\(catchUp.repaired)", "milliseconds": "\(statistics.lastResyncMilliseconds)",
+        logger.info("resync decided; its views are on their way to the broker", metadata: [
+            "from": "\(source)", "views-repaired": "\(catchUp.repaired)",
+            "milliseconds": "\(now.millisecondsSinceEpoch - catchUp.startedAt.millisecondsSinceEpoch)",
         ])
-        publishStatistics(at: now)
+        let online = MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
+                                 qos: .atLeastOnce, retain: true)
+        outbox.enqueue(.resyncComplete(online, generation: outbox.generation,
+                                       CompletedResync(source: source, viewsRepaired: catchUp.repaired, startedAt: catchUp.startedAt)))
+        queueCheckpoint(at: now, force: true)
     }
 
     // MARK: - Messages
@@ -495,8 +513,12 @@ final class BridgeWriter {
         statistics.inboxHighWater = mqtt.bufferHighWater
         statistics.publishesRefused = mqtt.publishesRejected
         statistics.pipeline = timings.snapshot
+        statistics.lastResyncMilliseconds = readiness.current.lastResync?.milliseconds ?? 0
         statistics = currentStatistics
     }
+
+    /// The MQTT client's counters now.
+    var transportStatistics: MQTTClientStatistics { transport() }
 
     /// The counters, with the sequences as of now (cheap: for every batch).
     var currentStatistics: BridgeStatistics {
@@ -529,7 +551,7 @@ final class BridgeWriter {
         nextCheckpointAt = now.adding(seconds: configuration.checkpointInterval)
         // Not while catching up: the record's rows not reconciled yet may be stale, and a later
         // checkpoint on the broker would make a restart trust them.
-        guard isLive else { return }
+        guard isCaughtUp else { return }
         let sent = outbox.checkpointSent
         if sent > (checkpointsSent.last?.sequence ?? 0) { checkpointsSent.append((now, sent)) }
         pruneTombstones(at: now)
@@ -597,19 +619,28 @@ final class BridgeWriter {
             let start = ContinuousClock.now
             try store.writeBatch(durable, ids: newIDs(), views: rows, sequence: sequence, inputs: appliedInputs.pending)
             let commit = ContinuousClock.now - start
-            timings.record { $0.commit.record(commit) }
+            timings.recordCommit(commit)
             statistics.storeTransactions += 1
             statistics.storeChanges += durable.count + rows.count
         } catch {
             // The facts and views stay pending; they are retried with the next batch.
             statistics.storeFailures += 1
             logger.error("store write failed", metadata: ["error": "\(error)"])
+            noteStoreWrite(succeeded: false)
             return
         }
+        noteStoreWrite(succeeded: true)
         durable.removeAll(keepingCapacity: true)
         appliedInputs.stored()
         for view in decided { enqueue(view) }
         decided.removeAll(keepingCapacity: true)
+    }
+
+    /// Tells `readiness` when the store's health changes.
+    private func noteStoreWrite(succeeded: Bool) {
+        guard succeeded != storeWritable else { return }
+        storeWritable = succeeded
+        readiness.noteStoreWrite(succeeded: succeeded)
     }
 
     /// The ids the engine numbered since the store last recorded its ids.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import MQTT
 import PresenceCore
 import ServiceLifecycle
@@ -23,20 +24,74 @@ public final class PresenceBridgeService: Service, Sendable {
     private let stopRequested = Atomic<Bool>(false)
     /// The inbox the writer waits on, once connected: a shutdown wakes it.
     private let runningInbox = Mutex<MQTTInbox?>(nil)
+    /// Whether the bridge is ready, in one place (see `Readiness`).
+    public let readiness = Readiness()
+    /// The outbox, while serving.
+    private let runningOutbox = Mutex<Outbox?>(nil)
+    /// The MQTT client, while serving.
+    private let runningClient = Mutex<MQTTClient?>(nil)
+    /// Where the writer's loop is, for `isAlive`.
+    private let loop = Mutex(LoopState.starting)
+    /// The metrics of this bridge (`BridgeMetrics`).
+    private let metrics: BridgeMetrics
 
-    public init(configuration: BridgeConfiguration, logger: Logger = Logger(label: "presence-bridge")) {
+    /// A bridge for `configuration`, its metrics made by `metricsFactory` (swift-metrics'
+    /// global factory unless told otherwise: a test gives each bridge a registry of its own).
+    public init(configuration: BridgeConfiguration, logger: Logger = Logger(label: "presence-bridge"),
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.configuration = configuration
         self.logger = logger
+        let metrics = BridgeMetrics(factory: metricsFactory)
+        self.metrics = metrics
+        readiness.observe { old, new in metrics.noteReadiness(new) }
+        readiness.observe { [logger] old, new in
+            if new.isReady, !old.isReady {
+                logger.info("live", metadata: [
+                    "from": "\(new.lastResync?.source ?? "")", "views-repaired": "\(new.lastResync?.viewsRepaired ?? 0)",
+                    "milliseconds": "\(new.lastResync?.milliseconds ?? 0)",
+                ])
+            } else if old.isReady, !new.isReady {
+                logger.notice("not ready", metadata: ["reason": "\(new.reason)"])
+            }
+        }
     }
 
     /// The counters as of the last handled batch.
     public var statistics: BridgeStatistics { snapshot.withLock { $0.statistics } }
 
-    /// True once the first resync is complete and views flow.
-    public var isLive: Bool { snapshot.withLock { $0.isLive } }
+    /// True while ready (`Readiness`): connected, the last resync's views handed to the broker,
+    /// the store writable, not stopping.
+    public var isLive: Bool { readiness.isReady }
+
+    /// The longest a single turn of the writer may take before the bridge counts as hung (a
+    /// cold start's store load at 100,000 × 50 takes ~5 s, a whole inbox of 100,000 messages ~1 s).
+    public static let turnLimit = Duration.seconds(60)
+
+    /// Alive: `run()` has not returned, and the writer is waiting for the broker, waiting for
+    /// input, or in a turn that began less than `turnLimit` ago. Whatever the broker does: a
+    /// bridge waiting for its broker is alive (and not ready). `/livez` and systemd's watchdog.
+    public var isAlive: Bool {
+        switch loop.withLock({ $0 }) {
+        case .starting, .waiting: true
+        case .busy(let since): ContinuousClock.now - since < Self.turnLimit
+        case .stopped: false
+        }
+    }
+
+    /// Views decided and not yet handed to the broker (0 when not serving).
+    public var viewsUnsent: Int { runningOutbox.withLock { $0 }?.unsentViews ?? 0 }
+
+    /// Brings the metrics up to date now (a scrape calls it): the counters and gauges of the
+    /// latest batch, and the outbox's unsent views, which change between batches too.
+    public func refreshMetrics() {
+        let transport = runningClient.withLock { $0 }?.statistics
+        metrics.export(statistics, transport: transport)
+        metrics.noteOutboxViews(viewsUnsent)
+    }
 
     /// Asks a running service to stop as on SIGTERM.
     public func shutdown() {
+        readiness.noteStopping()
         stopRequested.store(true, ordering: .releasing)
         runningInbox.withLock { $0 }?.wake()
     }
@@ -50,9 +105,12 @@ public final class PresenceBridgeService: Service, Sendable {
     }
 
     private func serve() async throws {
+        defer { loop.withLock { $0 = .stopped } }
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let store = try PresenceStore(directory: configuration.dataDirectory)
         let client = MQTTClient(configuration: try configuration.mqtt(), logger: logger)
+        runningClient.withLock { $0 = client }
+        defer { runningClient.withLock { $0 = nil } }
         // The MQTT client retries until the broker answers; a refused login or a bad
         // configuration (URL, client id, TLS) fails at once, and a shutdown ends the wait.
         do {
@@ -66,10 +124,12 @@ public final class PresenceBridgeService: Service, Sendable {
         if stopRequested.load(ordering: .acquiring) { inbox.wake() }
 
         let outbox = Outbox(whenDrained: { inbox.wake() })
+        runningOutbox.withLock { $0 = outbox }
+        defer { runningOutbox.withLock { $0 = nil } }
         let startedAt = Timestamp.now()
-        let timings = PipelineTimings()
+        let timings = PipelineTimings(metrics: metrics)
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
-                                  logger: logger, startedAt: startedAt, timings: timings,
+                                  logger: logger, startedAt: startedAt, timings: timings, readiness: readiness,
                                   transport: { client.statistics }, wake: { inbox.wake() })
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
@@ -80,8 +140,9 @@ public final class PresenceBridgeService: Service, Sendable {
         // writer waits for input (it yields to the writer every 256 items of a long batch).
         await withTaskExecutorPreference(writerThread) {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { [logger] in
-                    await Self.publish(outbox, through: client, timings: timings, logger: logger)
+                group.addTask { [logger, readiness, metrics] in
+                    await Publisher.run(outbox, through: client, timings: timings, readiness: readiness, metrics: metrics,
+                                       logger: logger, wakeWriter: { inbox.wake() })
                 }
                 await write(writer, from: inbox)
                 // Shutting down: everything decided is queued; send it, then say goodbye. The inbox
@@ -102,11 +163,14 @@ public final class PresenceBridgeService: Service, Sendable {
     /// The writer's loop: a batch of what the client received (or nothing, at the writer's
     /// deadline or when woken), handled, until a shutdown, a cancellation or the client's end.
     private func write(_ writer: BridgeWriter, from inbox: MQTTInbox) async {
+        loop.withLock { $0 = .busy(since: .now) }
         writer.beginResync(at: .now())
         publishSnapshot(writer)
         var batch: [MQTTInbound] = []
         while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
+            loop.withLock { $0 = .waiting }
             let arrival = await inbox.take(into: &batch, timeout: writer.timeUntilNextDeadline(from: .now()))
+            loop.withLock { $0 = .busy(since: .now) }
             if batch.isEmpty, inbox.isFinished { break }
             writer.handle(batch, arrival: arrival)
             publishSnapshot(writer)
@@ -118,68 +182,29 @@ public final class PresenceBridgeService: Service, Sendable {
         publishSnapshot(writer)
     }
 
-    /// Drains the outbox into the connection in order, until it is closed and empty.
-    ///
-    /// A publish fails only while the connection is down; the resync after it decides anew what
-    /// the broker lacks. A checkpoint goes out only when the outbox says its promise holds.
-    private static func publish(_ outbox: Outbox, through client: MQTTClient, timings: PipelineTimings, logger: Logger) async {
-        var failures = 0
-        func failed(_ error: MQTTError, _ what: String) {
-            failures += 1
-            if failures == 1 || failures % 1000 == 0 {
-                logger.warning("\(what) failed", metadata: ["error": "\(error)", "failures": "\(failures)"])
-            }
-        }
-        while let batch = await outbox.take(), !Task.isCancelled {
-            var connection = client.statistics.reconnects
-            var handled = 0
-            defer { outbox.noteHandled(handled) }
-            for item in batch {
-                if handled == 256 {
-                    outbox.noteHandled(handled)
-                    handled = 0
-                    await Task.yield()  // the writer shares this thread
-                }
-                handled += 1
-                do throws(MQTTError) {
-                    switch item {
-                    case .message(let message):
-                        try await client.publish(message)
-                        outbox.noteSent(succeeded: true, connection: connection)
-                    case .subscribe(let filters):
-                        _ = try await client.subscribe(filters, qos: .atLeastOnce)
-                    case .unsubscribe(let filters):
-                        try await client.unsubscribe(filters)
-                    case .checkpoint(let message, let sequence, let generation):
-                        connection = client.statistics.reconnects
-                        guard outbox.mayCheckpoint(generation: generation, connection: connection) else { continue }
-                        try await client.publish(message)
-                        outbox.noteCheckpointSent(sequence)
-                    case .timing(let arrival, let queued):
-                        let now = ContinuousClock.now
-                        timings.record { timings in
-                            timings.outbox.record(now - queued)
-                            timings.inputToBroker.record(now - arrival)
-                        }
-                    }
-                } catch {
-                    // Only a publish that did not reach the connection breaks a checkpoint's promise.
-                    if case .message = item { outbox.noteSent(succeeded: false, connection: connection) }
-                    failed(error, "\(item.verb)")
-                }
-            }
-        }
-    }
-
+    /// Shows the writer's counters to other tasks and the metrics, after every batch.
     private func publishSnapshot(_ writer: BridgeWriter) {
-        let statistics = writer.currentStatistics
-        let live = writer.isLive
-        snapshot.withLock { $0 = BridgeSnapshot(statistics: statistics, isLive: live) }
+        var statistics = writer.currentStatistics
+        statistics.viewsCoalesced = writer.outbox.coalesced
+        snapshot.withLock { $0 = BridgeSnapshot(statistics: statistics) }
+        metrics.export(statistics, transport: writer.transportStatistics)
+        metrics.noteOutboxViews(writer.outbox.unsentViews)
     }
+}
+
+/// Where the writer's loop is.
+private enum LoopState {
+    /// Before the loop: waiting for the broker's first answer.
+    case starting
+    /// Waiting for input or a deadline.
+    case waiting
+    /// Handling a batch (or a resync step) since then.
+    case busy(since: ContinuousClock.Instant)
+    /// `run()` has returned.
+    case stopped
 }
 
 /// What the service shows of its writer to other tasks.
 private struct BridgeSnapshot: Sendable {
     var statistics = BridgeStatistics()
-    var isLive = false
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BridgeOperations
 import Foundation
 import Logging
 
@@ -7,7 +8,7 @@ import Logging
 struct BrokerOptions: ParsableArguments {
     @Option(help: "Broker URL, mqtt://host:port or mqtts://host:port (PRESENCE_BROKER; mqtt://127.0.0.1:1883).")
     var broker: String?
-    @Option(help: "File holding the broker password (PRESENCE_PASSWORD_FILE; or the password in PRESENCE_PASSWORD).")
+    @Option(help: "File holding the broker password (PRESENCE_PASSWORD_FILE; or the password in PRESENCE_PASSWORD; under systemd the credential 'password').")
     var passwordFile: String?
     @Option(help: "CA file for mqtts:// (PRESENCE_CAFILE).")
     var cafile: String?
@@ -15,12 +16,15 @@ struct BrokerOptions: ParsableArguments {
     var prefix: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical, to stderr (PRESENCE_LOG_LEVEL; info for run, warning otherwise).")
     var logLevel: String?
+    @Option(help: "Log line format on stderr: text, logfmt or json (PRESENCE_LOG_FORMAT; text).")
+    var logFormat: String?
 
     var brokerURL: String { get throws { try setting(broker, "PRESENCE_BROKER", default: "mqtt://127.0.0.1:1883") } }
     var topicPrefix: String { get throws { try setting(prefix, "PRESENCE_PREFIX", default: "presence/v1") } }
     var caFile: String? { setting(cafile, "PRESENCE_CAFILE") }
 
-    /// The password from `--password-file`, `PRESENCE_PASSWORD_FILE` or `PRESENCE_PASSWORD`.
+    /// The password from `--password-file`, `PRESENCE_PASSWORD_FILE` or `PRESENCE_PASSWORD`,
+    /// else systemd's credential `password` (`LoadCredential=password:…`), in that order.
     func password() throws -> String? {
         if let path = setting(passwordFile, "PRESENCE_PASSWORD_FILE") {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -28,17 +32,27 @@ struct BrokerOptions: ParsableArguments {
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        return setting(nil, "PRESENCE_PASSWORD")
+        if let password = setting(nil, "PRESENCE_PASSWORD") { return password }
+        do {
+            return try SystemdCredential.read("password")
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
-    /// Sends swift-log to stderr at the chosen level; returns a logger labelled `label`.
+    /// Sends swift-log to stderr at the chosen level, one line per record in the chosen format,
+    /// with the broker password redacted should it ever reach a log line; returns a logger
+    /// labelled `label`.
     func bootstrapLogging(label: String, defaultLevel: Logger.Level) throws -> Logger {
         let text = try setting(logLevel, "PRESENCE_LOG_LEVEL", default: defaultLevel.rawValue)
         guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level '\(text)'") }
+        let formatName = try setting(logFormat, "PRESENCE_LOG_FORMAT", default: LogFormat.text.rawValue)
+        guard let format = LogFormat(rawValue: formatName) else {
+            throw ValidationError("unknown log format '\(formatName)' (text, logfmt or json)")
+        }
+        let secrets = (try? password()).flatMap { $0 }.map { [$0] } ?? []
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            LineLogHandler(label: label, format: format, level: level, secrets: secrets)
         }
         return Logger(label: label)
     }

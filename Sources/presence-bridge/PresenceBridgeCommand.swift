@@ -1,4 +1,5 @@
 import ArgumentParser
+import PresenceBridge
 
 /// `presence-bridge`: the bridge service and the tools around it.
 @main
@@ -6,6 +7,7 @@ struct PresenceBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "presence-bridge",
         abstract: "Presence for MQTT: who is online, away or offline, last seen and activity, with privacy.",
+        version: BridgeVersion.current,
         subcommands: [RunCommand.self, ClientCommand.self, WatchCommand.self]
     )
 }

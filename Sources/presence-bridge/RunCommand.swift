@@ -1,6 +1,8 @@
 import ArgumentParser
+import BridgeOperations
 import Foundation
 import Logging
+import Metrics
 import PresenceBridge
 import PresenceWire
 import ServiceLifecycle
@@ -29,10 +31,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds a deleted view's tombstone is kept; more than the broker's autosave_interval (PRESENCE_TOMBSTONE_RETENTION; 900).") var tombstoneRetention: Double?
     @Option(help: "Views a resync decides at a time before the outbox drains: bounds its memory (PRESENCE_RESYNC_SLICE; 20000).") var resyncSlice: Int?
     @Option(help: "Most received messages waiting for the writer; when full, the MQTT client stops reading until the writer takes them (PRESENCE_RECEIVE_BUFFER; 100000).") var receiveBuffer: Int?
+    @Option(help: "Serve /metrics, /livez and /readyz for operators on HOST:PORT, e.g. 127.0.0.1:9464 (PRESENCE_HTTP; off).") var http: String?
     @Option(help: "Most retained views a read-back asks for at once, else batches of viewers; well under the broker's max_queued_messages (PRESENCE_READ_BACK_BATCH; 200000).") var readBackBatch: Int?
 
     func run() async throws {
         let logger = try connection.bootstrapLogging(label: "presence-bridge", defaultLevel: .info)
+        logger.info("presence-bridge \(BridgeVersion.current) starting", metadata: ["version": "\(BridgeVersion.current)"])
 
         var configuration = BridgeConfiguration()
         configuration.brokerURL = try connection.brokerURL
@@ -59,13 +63,44 @@ struct RunCommand: AsyncParsableCommand {
         guard configuration.readBackBatch > 0 else { throw ValidationError("read-back-batch must be positive") }
         configuration.tombstoneRetention = try positive(setting(tombstoneRetention, "PRESENCE_TOMBSTONE_RETENTION", default: configuration.tombstoneRetention), "tombstone-retention")
 
-        let service = PresenceBridgeService(configuration: configuration, logger: logger)
+        let listen = try setting(http, "PRESENCE_HTTP").map { text in
+            guard let address = ListenAddress(text) else { throw ValidationError("--http wants HOST:PORT, not '\(text)'") }
+            return address
+        }
+
+        let exposition = PrometheusExposition()
+        MetricsSystem.bootstrap(exposition.factory)
+        let service = PresenceBridgeService(configuration: configuration, logger: logger, metricsFactory: exposition.factory)
+        let notifier = try SystemdNotifier.fromEnvironment()
+        notifier?.follow(service.readiness)
+        let watchdog = SystemdWatchdog.fromEnvironment(notifier: notifier)
+        let server = try listen.map {
+            try OperatorHTTPServer(address: $0, endpoints: OperatorEndpoints(service: service, exposition: exposition), logger: logger)
+        }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await group.run()
+        // The listener first: a port already taken ends the start before the bridge connects.
+        // It and the watchdog outlive the bridge's shutdown, and end with it.
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            if let server {
+                tasks.addTask { try await server.run() }
+                do {
+                    try await server.waitUntilListening()
+                } catch {
+                    logger.critical("\(error)")
+                    throw ExitCode.failure
+                }
+                logger.info("serving /metrics, /livez and /readyz", metadata: ["http": "\(server.address)"])
+            }
+            if let watchdog {
+                tasks.addTask { await watchdog.run(alive: { service.isAlive }) }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
     }
 
     private func positive(_ value: Double, _ name: String) throws -> Double {

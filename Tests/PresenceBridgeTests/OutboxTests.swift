@@ -16,7 +16,10 @@ struct OutboxTests {
         outbox.close()
         var payloads: [String] = []
         while let batch = await outbox.take() {
-            for case .message(let message) in batch { payloads.append(String(decoding: message.payload, as: UTF8.self)) }
+            for item in batch {
+                if case .view(let message) = item { payloads.append(String(decoding: message.payload, as: UTF8.self)) }
+                if case .message(let message) = item { payloads.append(String(decoding: message.payload, as: UTF8.self)) }
+            }
         }
         return payloads
     }
@@ -71,5 +74,25 @@ struct OutboxTests {
         outbox.enqueue(MQTTMessage(topic: "err", payload: bytes("1")))
         outbox.enqueue(MQTTMessage(topic: "err", payload: bytes("2")))
         #expect(await drain(outbox) == ["1", "2"])
+    }
+
+    @Test("unsent views count what is decided and not yet handed over: coalesced once, cancelled none, dropped by a new generation")
+    func unsentViews() async {
+        let outbox = Outbox()
+        view(outbox, "t", "A", replacing: digest("X"))
+        view(outbox, "t", "B", replacing: digest("A"))
+        view(outbox, "u", "U", replacing: ViewDigest.deleted)
+        outbox.enqueue(MQTTMessage(topic: "err", payload: bytes("e")))
+        #expect(outbox.unsentViews == 2, "t once, u once; the error is not a view")
+        view(outbox, "t", "X", replacing: digest("B"))
+        #expect(outbox.unsentViews == 1, "t came back to what the viewer holds")
+        let batch = await outbox.take() ?? []
+        #expect(batch.count == 2)
+        #expect(outbox.unsentViews == 1, "taken is not handed")
+        outbox.noteHandled(2, views: 1)
+        #expect(outbox.unsentViews == 0)
+        view(outbox, "v", "V", replacing: ViewDigest.deleted)
+        outbox.beginGeneration()
+        #expect(outbox.unsentViews == 0)
     }
 }

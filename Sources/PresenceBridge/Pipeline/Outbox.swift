@@ -1,8 +1,11 @@
 import MQTT
+import PresenceCore
 import Synchronization
 
 /// What the publisher task does with the broker connection, in order.
 enum OutboxItem: Sendable {
+    /// A retained view (an empty payload deletes it), coalesced per topic while queued.
+    case view(MQTTMessage)
     case message(MQTTMessage)
     /// Subscribe (waiting for the SUBACK) before anything after it is sent.
     case subscribe([String])
@@ -13,11 +16,14 @@ enum OutboxItem: Sendable {
     /// Behind the views of a timed batch: when its first input arrived and when its views were
     /// queued (`PipelineTimings`); nothing is sent.
     case timing(arrival: ContinuousClock.Instant, queued: ContinuousClock.Instant)
+    /// `bridge/status` online behind the last view a resync decided: once it is handed to the
+    /// connection, every view of that resync (`generation`) is, and the bridge is ready.
+    case resyncComplete(MQTTMessage, generation: Int, CompletedResync)
 
     /// What the item does, for log lines.
     var verb: String {
         switch self {
-        case .message, .checkpoint: "publish"
+        case .view, .message, .checkpoint, .resyncComplete: "publish"
         case .timing: "time"
         case .subscribe: "subscribe"
         case .unsubscribe: "unsubscribe"
@@ -37,8 +43,9 @@ enum OutboxItem: Sendable {
 /// the MQTT client instead.
 ///
 /// Pacing: `unsent` counts the items queued or taken by the publisher and not yet handed to
-/// the connection; a resync that publishes in slices asks to be woken (`wakeWhenDrained`) once
-/// that falls below a mark, so the outbox never holds more than about one slice.
+/// the connection (`unsentViews` the views among them: decided, not yet handed to the
+/// broker); a resync that publishes in slices asks to be woken (`wakeWhenDrained`) once that
+/// falls below a mark, so the outbox never holds more than about one slice.
 ///
 /// Generations: each resync starts one (`beginGeneration`), which drops what is still queued
 /// (the resync decides anew what the broker lacks). A checkpoint is a promise that the broker
@@ -66,12 +73,15 @@ final class Outbox: Sendable {
         var checkpointSent: Int64 = 0
         /// Items queued (cancelled views aside) plus those taken and not yet reported sent.
         var unsent = 0
+        /// Of `unsent`, the views.
+        var unsentViews = 0
         /// Wake the writer once `unsent` is at most this.
         var drainMark: Int?
 
+        /// The queued items in order, cancelled views left out (they were uncounted when they
+        /// cancelled out).
         mutating func takeItems() -> [OutboxItem] {
             let taken = items.compactMap { $0 }
-            unsent -= items.count - taken.count
             items.removeAll(keepingCapacity: true)
             // Clearing keeps the table's capacity, and costs time in proportion to it: after a
             // burst had grown it, a small batch would pay for the burst at every take.
@@ -100,13 +110,17 @@ final class Outbox: Sendable {
             if let pending = state.pendingViews[topic] {
                 state.coalesced += 1
                 let cancelled = digest == pending.baseline
-                if cancelled != (state.items[pending.position] == nil) { state.unsent += cancelled ? -1 : 1 }
-                state.items[pending.position] = cancelled ? nil : .message(message)
+                if cancelled != (state.items[pending.position] == nil) {
+                    state.unsent += cancelled ? -1 : 1
+                    state.unsentViews += cancelled ? -1 : 1
+                }
+                state.items[pending.position] = cancelled ? nil : .view(message)
                 return nil
             }
             state.pendingViews[topic] = PendingView(position: state.items.count, baseline: replacing)
-            state.items.append(.message(message))
+            state.items.append(.view(message))
             state.unsent += 1
+            state.unsentViews += 1
             return Self.handOff(&state)
         }
         waiter?.resume(returning: takeAll())
@@ -130,6 +144,7 @@ final class Outbox: Sendable {
     func beginGeneration() -> Int {
         state.withLock { state in
             state.unsent -= state.items.lazy.filter { $0 != nil }.count
+            state.unsentViews -= state.items.lazy.filter { if case .view? = $0 { true } else { false } }.count
             state.items.removeAll(keepingCapacity: true)
             state.pendingViews.removeAll(keepingCapacity: true)
             state.drainMark = nil
@@ -140,10 +155,12 @@ final class Outbox: Sendable {
         }
     }
 
-    /// The publisher's report: `count` more taken items were handed to the connection (or failed).
-    func noteHandled(_ count: Int) {
+    /// The publisher's report: `count` more taken items, `views` of them views, were handed to
+    /// the connection (or failed).
+    func noteHandled(_ count: Int, views: Int) {
         let wake = state.withLock { state -> Bool in
             state.unsent -= count
+            state.unsentViews -= views
             guard let mark = state.drainMark, state.unsent <= mark else { return false }
             state.drainMark = nil
             return true
@@ -163,6 +180,10 @@ final class Outbox: Sendable {
             return false
         }
     }
+
+    /// Views decided and not yet handed to the broker connection (queued, or taken by the
+    /// publisher and not yet reported).
+    var unsentViews: Int { state.withLock { $0.unsentViews } }
 
     /// The generation new items belong to.
     var generation: Int { state.withLock { $0.generation } }
@@ -234,4 +255,13 @@ final class Outbox: Sendable {
             return state.takeItems()
         }
     }
+}
+
+/// A resync whose views are all queued, as the outbox carries it to the publisher.
+struct CompletedResync: Sendable {
+    /// "views record" or "read-back".
+    var source: String
+    var viewsRepaired: Int
+    /// When the resync began.
+    var startedAt: Timestamp
 }
