@@ -176,3 +176,27 @@ struct CancellableWaitTests {
         await client.abortConnection()
     }
 }
+
+@Suite("Stopping a client that waits for its broker", .serialized, .timeLimit(.minutes(2)))
+struct StopWhileConnectingTests {
+    @Test("disconnect() between the attempts of a retrying first connect() ends that connect()")
+    func stopBetweenAttempts() async throws {
+        try await TestBroker.run { broker in
+            await broker.stopProcess()
+            let client = try TestBroker.client(broker, user: "tester") { $0.reconnect.retriesFirstConnection = true }
+            let connecting = Task { try await client.connect() }
+            var events = client.connectionEvents.makeAsyncIterator()
+            guard case .attemptFailed? = await events.next() else {
+                Issue.record("expected a failed attempt first")
+                return
+            }
+            await client.disconnect()
+            do {
+                try await connecting.value
+                Issue.record("connect() succeeded without a broker")
+            } catch let error as MQTTError {
+                #expect(error.code == .cancelled)
+            }
+        }
+    }
+}
