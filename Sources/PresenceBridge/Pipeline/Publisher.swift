@@ -2,7 +2,7 @@ import Logging
 import MQTT
 import PresenceCore
 
-/// The publisher: one task, a child of the service's task group on the writer's thread, that drains the `Outbox` into
+/// The publisher: one task, a child of the service's task group, that drains the `Outbox` into
 /// the broker connection in order.
 enum Publisher {
     /// Drains the outbox into the connection in order, until it is closed and empty.
@@ -30,7 +30,6 @@ enum Publisher {
                     outbox.noteHandled(handled, views: viewsHandled)
                     handled = 0
                     viewsHandled = 0
-                    await Task.yield()  // the writer shares this thread
                 }
                 handled += 1
                 if case .view = item { viewsHandled += 1 }

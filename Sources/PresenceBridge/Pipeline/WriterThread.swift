@@ -1,10 +1,9 @@
 import Foundation
 
-/// A thread of its own for the bridge's single writer and its publisher, as a task executor:
-/// both run on it (`withTaskExecutorPreference`), so that the writer's blocking work, the
-/// store's SQLite commit of every batch above all, never holds one of the cooperative pool's
-/// threads (two on a 2-core machine), and a batch's views reach the MQTT client without waking
-/// another thread.
+/// A thread of its own for the bridge's single writer, as a task executor: the writer's loop
+/// runs on it (`withTaskExecutorPreference`), so that its blocking work, the store's SQLite
+/// commit of every batch above all, never holds one of the cooperative pool's threads (two on
+/// a 2-core machine), and a batch costs no hop between the inbox and the outbox.
 ///
 /// Jobs run one at a time in the order they were enqueued. `stop()` ends the thread once the
 /// jobs enqueued before it have run.
