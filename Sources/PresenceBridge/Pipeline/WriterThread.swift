@@ -23,18 +23,12 @@ final class WriterThread: TaskExecutor, @unchecked Sendable {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
+        condition.signal { jobs.append(job) }
     }
 
     /// Lets the thread end after the jobs queued so far.
     func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
+        condition.signal { stopping = true }
     }
 
     private func run() {

@@ -36,18 +36,12 @@ final class WALCheckpointer: @unchecked Sendable {
 
     /// Asks for a checkpoint soon; cheap (the writer's log hook calls it after a commit).
     func request() {
-        condition.lock()
-        pending = true
-        condition.signal()
-        condition.unlock()
+        condition.signal { pending = true }
     }
 
     /// Ends the thread (after a checkpoint under way) and waits for it.
     func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
+        condition.signal { stopping = true }
         ended.wait()
     }
 
