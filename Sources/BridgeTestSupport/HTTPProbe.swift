@@ -17,8 +17,9 @@ public enum HTTPProbe {
         public var body: String
     }
 
-    /// GETs `path` from 127.0.0.1:`port`; nil when nothing answers (refused, reset, timed out).
-    public static func get(port: Int, _ path: String) async -> Answer? {
+    /// GETs (or sends `method` to) `path` on 127.0.0.1:`port`; nil when nothing answers
+    /// (refused, reset, timed out).
+    public static func get(port: Int, _ path: String, method: String = "GET") async -> Answer? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         // The descriptor while open (-1 once closed), so a late cancellation never touches a
@@ -27,7 +28,7 @@ public enum HTTPProbe {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
-                    let answer = getBlocking(fd: fd, port: port, path)
+                    let answer = getBlocking(fd: fd, port: port, path, method: method)
                     open.close()
                     continuation.resume(returning: answer)
                 }
@@ -44,7 +45,7 @@ public enum HTTPProbe {
         func shutDown() { fd.withLock { fd in if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) } } }
     }
 
-    private static func getBlocking(fd: Int32, port: Int, _ path: String) -> Answer? {
+    private static func getBlocking(fd: Int32, port: Int, _ path: String, method: String) -> Answer? {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -58,7 +59,7 @@ public enum HTTPProbe {
             }
         }
         guard connected else { return nil }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)

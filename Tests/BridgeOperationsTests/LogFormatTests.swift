@@ -84,6 +84,15 @@ struct LogFormatTests {
         #expect(values["msg"] == "not the message")
     }
 
+    @Test("a short password is redacted only where it is a whole value: other words stay as they are")
+    func shortPasswordLeavesWordsAlone() throws {
+        let redaction = Redaction(secrets: ["y"])
+        #expect(redaction.apply("not ready: resynchronising") == "not ready: resynchronising")
+        #expect(redaction.apply("y") == "<redacted>")
+        #expect(redaction.apply(Logger.MetadataValue.array(["y", "yes"])).description == Logger.MetadataValue.array(["<redacted>", "yes"]).description)
+        #expect(Redaction(secrets: ["hunter2"]).apply("login hunter2 failed") == "login <redacted> failed")
+    }
+
     @Test("the password never appears, in any format, in the message or the metadata")
     func passwordRedacted() throws {
         let password = "s3cr\"et pw\n"

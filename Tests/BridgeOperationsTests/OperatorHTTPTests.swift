@@ -88,6 +88,7 @@ struct OperatorHTTPTests {
 
             // Other paths are not served; the process's log lines are JSON, the version first, no password.
             #expect(await HTTPProbe.get(port: port, "/out/bob")?.status == 404)
+            #expect(await HTTPProbe.get(port: port, "/livez", method: "POST")?.status == 405)
             let lines = process.errorLines
             let first = try #require(lines.first)
             #expect(first.contains("\"version\":\"\(BridgeVersion.current)\""), "\(first)")

@@ -23,6 +23,11 @@ public final class OperatorHTTPServer: Sendable {
             : try sockaddr_in.inet(ip4: address.host, port: address.port)
         server = HTTPServer(address: socketAddress, timeout: 15, logger: FlyingFoxLog(logger: logger),
                             handler: ClosureHTTPHandler { request in
+                                guard request.method == .GET || request.method == .HEAD else {
+                                    return HTTPResponse(statusCode: HTTPStatusCode(405, phrase: "Method Not Allowed"),
+                                                        headers: [.contentType: "text/plain; charset=utf-8", HTTPHeader("Allow"): "GET, HEAD"],
+                                                        body: Data("only GET and HEAD are served\n".utf8))
+                                }
                                 let answer = endpoints.answer(path: request.path)
                                 let body = request.method == .HEAD ? Data() : Data(answer.body)
                                 return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: Self.phrase(answer.status)),

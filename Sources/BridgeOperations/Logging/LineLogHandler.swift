@@ -40,7 +40,13 @@ public struct LineLogHandler: LogHandler {
 }
 
 /// Replaces secrets in text that is about to be logged.
+///
+/// A secret of `minimumSubstringLength` characters or more is replaced wherever it occurs; a
+/// shorter one only where it is the whole text (a message or a metadata value): replacing a
+/// one-letter password inside every word would garble each line and, worse, show which letters
+/// the password is made of.
 struct Redaction: Sendable {
+    static let minimumSubstringLength = 6
     let secrets: [String]
 
     init(secrets: [String]) {
@@ -50,7 +56,10 @@ struct Redaction: Sendable {
 
     func apply(_ text: String) -> String {
         var text = text
-        for secret in secrets where text.contains(secret) { text = text.replacing(secret, with: "<redacted>") }
+        for secret in secrets {
+            if text == secret { return "<redacted>" }
+            if secret.count >= Self.minimumSubstringLength, text.contains(secret) { text = text.replacing(secret, with: "<redacted>") }
+        }
         return text
     }
 
