@@ -363,6 +363,13 @@ final class Connection: @unchecked Sendable {
                 _ = shutDownSocket(mosq)
             }
             let rc = mosquitto_loop(mosq, 100, 1)
+            if rc == MOSQError.invalid, mosquitto_socket(mosq) >= FD_SETSIZE {
+                // libmosquitto 2.0's loop is select(): it cannot watch a descriptor that high.
+                _ = shutDownSocket(mosq)
+                return MQTTError(code: .system, message: "the connection's socket is descriptor \(mosquitto_socket(mosq)), "
+                                 + "at or above FD_SETSIZE (\(FD_SETSIZE)), which libmosquitto's select() loop cannot watch: "
+                                 + "this process has too many files open")
+            }
             if rc != MOSQError.success {
                 let savedErrno = cmosquitto_errno()
                 return MQTTError(mosquitto: rc, errno: savedErrno)

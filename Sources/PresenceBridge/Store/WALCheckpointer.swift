@@ -11,24 +11,23 @@ import Foundation
 /// 5.8 ms against a median of 0.1 ms, measured). The store turns that off and asks this
 /// thread instead (`request()`, from the log hook, when the log passes `pages`); a PASSIVE
 /// checkpoint never blocks the writer, and once it has copied every frame the writer's next
-/// commit starts the log from its beginning again. It also runs every `interval`.
+/// commit starts the log from its beginning again. (At the end the writer's own connection,
+/// the last one to close, checkpoints what is left.)
 ///
 /// `@unchecked Sendable`: `pending` and `stopping` are read and written only under
-/// `condition`'s lock; `path`, `pages` and `interval` are constants.
+/// `condition`'s lock; `path` and `pages` are constants.
 final class WALCheckpointer: @unchecked Sendable {
     /// Log pages after which a checkpoint is asked for (SQLite's own default is 1000).
     let pages: Int32
     private let path: String
-    private let interval: TimeInterval
     private let condition = NSCondition()
     private var pending = false
     private var stopping = false
     private let ended = DispatchSemaphore(value: 0)
 
-    init(path: String, pages: Int32 = 1000, interval: TimeInterval = 30) {
+    init(path: String, pages: Int32 = 1000) {
         self.path = path
         self.pages = pages
-        self.interval = interval
         let thread = Thread { [self] in run() }
         thread.name = "store-checkpoint"
         thread.start()
@@ -47,26 +46,27 @@ final class WALCheckpointer: @unchecked Sendable {
 
     private func run() {
         defer { ended.signal() }
-        var database: OpaquePointer?
-        guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
-            sqlite3_close(database)
-            return
-        }
-        defer { sqlite3_close(database) }
-        sqlite3_busy_timeout(database, 1000)
-        // A connection knows the file is in WAL mode only once it has read it.
-        _ = sqlite3_exec(database, "PRAGMA journal_mode=WAL", nil, nil, nil)
         while true {
             condition.lock()
-            let deadline = Date(timeIntervalSinceNow: interval)
-            while !pending && !stopping {
-                if !condition.wait(until: deadline) { break }
-            }
+            while !pending && !stopping { condition.wait() }
             let stop = stopping
             pending = false
             condition.unlock()
             if stop { return }
-            _ = sqlite3_wal_checkpoint_v2(database, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            checkpoint()
         }
+    }
+
+    /// One PASSIVE checkpoint on a connection opened for it: between checkpoints this thread
+    /// holds no file open (a process's descriptors are precious: libmosquitto's `select()` loop
+    /// cannot watch a socket numbered 1024 or above).
+    private func checkpoint() {
+        var database: OpaquePointer?
+        defer { sqlite3_close(database) }
+        guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else { return }
+        sqlite3_busy_timeout(database, 1000)
+        // A connection knows the file is in WAL mode only once it has read it.
+        _ = sqlite3_exec(database, "PRAGMA journal_mode=WAL", nil, nil, nil)
+        _ = sqlite3_wal_checkpoint_v2(database, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
     }
 }
