@@ -517,9 +517,6 @@ final class BridgeWriter {
         statistics = currentStatistics
     }
 
-    /// The MQTT client's counters now.
-    var transportStatistics: MQTTClientStatistics { transport() }
-
     /// The counters, with the sequences as of now (cheap: for every batch).
     var currentStatistics: BridgeStatistics {
         var current = statistics

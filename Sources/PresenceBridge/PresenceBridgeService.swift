@@ -180,13 +180,11 @@ public final class PresenceBridgeService: Service, Sendable {
         publishSnapshot(writer)
     }
 
-    /// Shows the writer's counters to other tasks and the metrics, after every batch.
+    /// Shows the writer's counters to other tasks, after every batch; the metrics read them when scraped (`refreshMetrics`).
     private func publishSnapshot(_ writer: BridgeWriter) {
         var statistics = writer.currentStatistics
         statistics.viewsCoalesced = writer.outbox.coalesced
         snapshot.withLock { $0 = BridgeSnapshot(statistics: statistics) }
-        metrics.export(statistics, transport: writer.transportStatistics)
-        metrics.noteOutboxViews(writer.outbox.unsentViews)
     }
 }
 
