@@ -2,10 +2,14 @@
 # Installs what the bridge needs from Debian's packages, only where it is missing:
 # the broker and its clients, libmosquitto's headers, SQLite's headers, pkg-config, openssl
 # (scripts/make-tls-certificates.sh and the TLS tests), systemd (systemd-analyze checks the
-# shipped units); and, for the tests of /metrics, prometheus_client from PyPI (its text-format
-# parser reads the exposition back).
+# shipped units); for the tests of /metrics, prometheus_client from PyPI (its text-format
+# parser reads the exposition back); for the browser SDK and its tests, the packages of the
+# section "The browser" at the end.
 set -euo pipefail
 packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd)
+# The browser: MQTT.js and what bundles it (scripts/build-web-bundle.sh), headless Chromium and
+# its WebDriver for Tests/Browser, and a font with the status dots (🟢🟡⚫) for its screenshots.
+packages+=(node-mqtt esbuild node-buffer node-process node-url node-readable-stream chromium chromium-driver fonts-noto-color-emoji)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -35,4 +39,20 @@ if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import prometheus_client.
     python3 -m pip install --quiet --disable-pip-version-check prometheus-client \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages prometheus-client \
         || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y python3-prometheus-client; }
+fi
+
+# The browser: the MQTT.js bundle the SDK imports (made here, never committed), and Selenium for
+# Tests/Browser (PyPI, or Debian's python3-selenium).
+(
+    cd "$(dirname "$0")/.."
+    if [ ! -s web/vendor/mqtt.js ] || [ /usr/share/nodejs/mqtt/package.json -nt web/vendor/mqtt.js ] \
+       || [ -n "$(find web/bundle scripts/build-web-bundle.sh -newer web/vendor/mqtt.js 2>/dev/null)" ]; then
+        scripts/build-web-bundle.sh
+    fi
+)
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import selenium.webdriver' 2>/dev/null; then
+    echo "installing: selenium (PyPI)" >&2
+    python3 -m pip install --quiet --disable-pip-version-check selenium \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages selenium \
+        || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y python3-selenium; }
 fi

@@ -10,8 +10,9 @@ import Darwin
 /// A mosquitto broker of its own for tests and benchmarks: the repository's shipped
 /// `mosquitto.conf` and ACL, rewritten for a temporary folder and a free port.
 ///
-/// The rewrite replaces the listener (127.0.0.1 and a free port), `password_file`, `acl_file`,
-/// `persistence_location` and `log_dest` (a file); everything else is as shipped. Started as
+/// The rewrite replaces the listeners (one: 127.0.0.1 and a free port; the shipped WebSockets
+/// listener is left out), `password_file`, `acl_file`, `persistence_location` and `log_dest`
+/// (a file); everything else is as shipped. Started as
 /// root, mosquitto drops to the user `mosquitto`, so the folder is handed to that user.
 public final class LocalBroker: Sendable {
     /// The TCP port the broker listens on (127.0.0.1).
@@ -204,9 +205,14 @@ public final class LocalBroker: Sendable {
             "persistence_file", "log_dest", "pid_file", "user",
         ]
         var lines: [String] = []
+        // A listener's own settings (e.g. `protocol websockets`) follow its `listener` line up to
+        // the next blank line: they go with it, or they would apply to mosquitto's default listener.
+        var inListenerBlock = false
         for line in config.split(separator: "\n", omittingEmptySubsequences: false) {
             let key = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
-            if replaced.contains(key) {
+            if key.isEmpty { inListenerBlock = false }
+            if key == "listener" { inListenerBlock = true }
+            if replaced.contains(key) || (inListenerBlock && !key.hasPrefix("#")) {
                 lines.append("# (LocalBroker) " + line)
             } else {
                 lines.append(String(line))
