@@ -6,7 +6,9 @@
 # Starts mosquitto with the shipped mosquitto.conf (127.0.0.1:1883, passwords, the ACL of
 # docs/PROTOCOL.md) in the background, creates the bridge's broker account on first use (its password
 # is kept in data/bridge-password), builds the bridge in release mode and runs it in the
-# foreground, with /metrics, /livez and /readyz on http://127.0.0.1:9464. Ctrl-C stops both.
+# foreground, with /metrics, /livez and /readyz on http://127.0.0.1:9464. It serves the browser
+# page on http://127.0.0.1:8081/ (PRESENCE_WEB_PORT; scripts/serve-web.py), which connects to
+# the broker's WebSockets listener on 127.0.0.1:8080. Ctrl-C stops them all.
 # Add users with scripts/add-user.sh NAME PASSWORD. With data/tls/server.crt and server.key
 # (scripts/make-tls-certificates.sh makes them) the broker also listens for TLS on 8883.
 set -euo pipefail
@@ -39,13 +41,20 @@ else
     fi
     mosquitto -c "$config" &
     broker_pid=$!
-    trap 'rm -f data/broker/mosquitto.pid; kill "$broker_pid" 2>/dev/null; wait' EXIT
+    trap 'rm -f data/broker/mosquitto.pid; kill "$broker_pid" ${web_pid:-} 2>/dev/null; wait' EXIT
     for _ in $(seq 1 50); do
         (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break
         sleep 0.1
     done
     echo "$broker_pid" > data/broker/mosquitto.pid
 fi
+
+# The page (web/), on loopback; it connects to the broker's WebSockets listener (8080, loopback).
+web_port=${PRESENCE_WEB_PORT:-8081}
+python3 scripts/serve-web.py --port "$web_port" 2>data/serve-web.log &
+web_pid=$!
+[ -n "$broker_pid" ] || trap 'kill "$web_pid" 2>/dev/null; wait' EXIT
+echo "the page: http://127.0.0.1:$web_port/ (MQTT over WebSockets on ws://127.0.0.1:8080/mqtt; add users with scripts/add-user.sh)" >&2
 
 PRESENCE_PASSWORD_FILE=data/bridge-password "$(swift build -c release --show-bin-path)/presence-bridge" run \
     --broker mqtt://127.0.0.1:1883 --username presence-bridge --data-dir data/bridge --http 127.0.0.1:9464 "$@"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then runs every test (unit and integration;
-# integration tests start their own mosquitto on a free port and always stop it).
+# integration tests start their own mosquitto on a free port and always stop it), then the
+# browser's (web/tests under node, Tests/Browser in headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -17,3 +18,7 @@ service='BridgeOperationsTests|PresenceBenchTests'
 swift test --skip-build --skip "$contract|$service"
 swift test --skip-build --filter "$contract"
 swift test --skip-build --filter "$service"
+# The page and the JavaScript SDK: pure parts under node's test runner, then two users in two
+# headless Chromiums against mosquitto (shipped config) and the bridge built above.
+node --test web/tests/
+PRESENCE_BRIDGE="$(swift build --show-bin-path)/presence-bridge" python3 Tests/Browser/test_presence_page.py

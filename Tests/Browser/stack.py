@@ -57,6 +57,17 @@ class Processes:
         self.children.append((name, process))
         return process
 
+    def stop(self, name):
+        for entry in [entry for entry in self.children if entry[0] == name]:
+            process = entry[1]
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+            self.children.remove(entry)
+
     def pid(self, name):
         return next(process.pid for child, process in self.children if child == name)
 
@@ -170,10 +181,7 @@ class Stack:
             for path in [folder, f"{folder}/data", f"{folder}/passwd", f"{folder}/acl", f"{folder}/mosquitto.conf"]:
                 os.chown(path, broker_user.pw_uid, broker_user.pw_gid)
 
-        broker = self.processes.start("mosquitto", ["mosquitto", "-c", f"{folder}/mosquitto.conf"], self.log)
-        wait_for(lambda: broker.poll() is not None or (accepts(self.mqtt_port) and accepts(self.websockets_port)),
-                 "mosquitto's listeners")
-        assert broker.poll() is None, f"mosquitto exited: {self._broker_log()}"
+        self.start_broker()
 
         self.processes.start("presence-bridge", [
             bridge_binary(), "run", "--broker", f"mqtt://127.0.0.1:{self.mqtt_port}",
@@ -187,6 +195,16 @@ class Stack:
         self.processes.start("serve-web", ["python3", str(ROOT / "scripts/serve-web.py"),
                                            "--port", str(self.web_port)], self.log)
         wait_for(lambda: http_status(f"http://127.0.0.1:{self.web_port}/index.html") == 200, "the page's server")
+
+    def start_broker(self):
+        broker = self.processes.start("mosquitto", ["mosquitto", "-c", f"{self.folder}/mosquitto.conf"], self.log)
+        wait_for(lambda: broker.poll() is not None or (accepts(self.mqtt_port) and accepts(self.websockets_port)),
+                 "mosquitto's listeners")
+        assert broker.poll() is None, f"mosquitto exited: {self._broker_log()}"
+
+    def stop_broker(self):
+        """Stops mosquitto (SIGTERM: it saves its retained messages) and waits for it to exit."""
+        self.processes.stop("mosquitto")
 
     def _broker_log(self):
         path = pathlib.Path(self.folder, "mosquitto.log")

@@ -72,6 +72,11 @@ def set_privacy(driver, setting, audience):
     Select(driver.find_element(By.NAME, setting)).select_by_value(audience)
 
 
+def connection_is(driver, state):
+    WebDriverWait(driver, WAIT, poll_frequency=0.05).until(
+        lambda d: d.find_element(By.ID, "connection").get_attribute("data-state") == state, f"the connection {state}")
+
+
 def set_tab_hidden(driver, hidden):
     """The page's visibility as the browser would change it when the tab goes to the background."""
     driver.execute_script("""
@@ -174,6 +179,17 @@ class PresencePageTests(unittest.TestCase):
         wait_row(alice, "bob", "an unblock button", lambda r: r.find_element(By.CSS_SELECTOR, ".block").text == "Unblock")
         row(alice, "bob").find_element(By.CSS_SELECTOR, ".block").click()
         wait_row(bob, "alice", "online once unblocked", status_is("online"))
+
+        # The broker restarts: the pages reconnect by themselves, each with a new session, and
+        # restore their presence; what alice chose while she was cut off is what bob sees then.
+        stack.stop_broker()
+        connection_is(alice, "reconnecting")
+        Select(alice.find_element(By.NAME, "status")).select_by_value("away")
+        stack.start_broker()
+        connection_is(alice, "connected")
+        wait_row(bob, "alice", "away, chosen while the broker was down", status_is("away"))
+        Select(alice.find_element(By.NAME, "status")).select_by_value("online")
+        wait_row(bob, "alice", "online over the new connection", status_is("online"))
 
         # A list the bridge rejects (its --max-list is 3): the error reaches the page.
         for other in ["carol", "dave", "erin"]:
