@@ -8,8 +8,9 @@
 set -euo pipefail
 packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd)
 # The browser: MQTT.js and what bundles it (scripts/build-web-bundle.sh), headless Chromium and
-# its WebDriver for Tests/Browser, and a font with the status dots (🟢🟡⚫) for its screenshots.
-packages+=(node-mqtt esbuild node-buffer node-process node-url node-readable-stream chromium chromium-driver fonts-noto-color-emoji)
+# its WebDriver for Tests/Browser, a font with the status dots (🟢🟡⚫) for its screenshots, and
+# nginx, which Tests/Browser runs as the TLS proxy of deploy/nginx/presence-web.conf.
+packages+=(node-mqtt esbuild node-buffer node-process node-url node-readable-stream chromium chromium-driver fonts-noto-color-emoji nginx)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -31,6 +32,13 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto
     else
         echo "note: a system mosquitto service is running on port 1883 (systemctl stop mosquitto to free it)" >&2
     fi
+fi
+# Likewise nginx's package starts a web server on port 80: the tests run their own nginx.
+if printf '%s\n' "${missing[@]:-}" | grep -qx nginx && command -v systemctl >/dev/null 2>&1 \
+   && systemctl is-active --quiet nginx 2>/dev/null; then
+    echo "stopping the nginx service the package started (the tests run their own)" >&2
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo systemctl disable --now nginx || true
 fi
 
 # The tests parse /metrics with prometheus_client's parser (scripts/metrics-to-json.py).

@@ -196,6 +196,46 @@ class Stack:
                                            "--port", str(self.web_port)], self.log)
         wait_for(lambda: http_status(f"http://127.0.0.1:{self.web_port}/index.html") == 200, "the page's server")
 
+    def start_proxy(self):
+        """nginx with the shipped deploy/nginx/presence-web.conf (port, certificate, root and upstream
+        moved to this stack), and a local CA and certificate for localhost from
+        scripts/make-tls-certificates.sh. Returns the page's https:// URL."""
+        folder = self.folder
+        tls = f"{folder}/tls"
+        subprocess.run([str(ROOT / "scripts/make-tls-certificates.sh"), tls, "localhost", "127.0.0.1"],
+                       check=True, stdout=self.log, stderr=self.log)
+        self.proxy_port = free_port()
+        shipped = (ROOT / "deploy/nginx/presence-web.conf").read_text()
+        replacements = {
+            "listen 443 ssl;": f"listen 127.0.0.1:{self.proxy_port} ssl;",
+            "/etc/presence-bridge/tls/": f"{tls}/",
+            "root /opt/presence-bridge/web;": f"root {ROOT}/web;",
+            "proxy_pass http://127.0.0.1:8080;": f"proxy_pass http://127.0.0.1:{self.websockets_port};",
+        }
+        for shipped_text, ours in replacements.items():
+            assert shipped_text in shipped, f"{shipped_text} in deploy/nginx/presence-web.conf"
+            shipped = shipped.replace(shipped_text, ours)
+        pathlib.Path(folder, "nginx").mkdir()
+        pathlib.Path(folder, "nginx", "presence-web.conf").write_text(shipped)
+        pathlib.Path(folder, "nginx", "nginx.conf").write_text(f"""
+daemon off;
+worker_processes 1;
+pid {folder}/nginx/nginx.pid;
+error_log {folder}/nginx/error.log;
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {folder}/nginx/access.log;
+    client_body_temp_path {folder}/nginx/body;
+    proxy_temp_path {folder}/nginx/proxy;
+    include {folder}/nginx/presence-web.conf;
+}}
+""")
+        proxy = self.processes.start("nginx", ["nginx", "-p", f"{folder}/nginx", "-c", f"{folder}/nginx/nginx.conf"], self.log)
+        wait_for(lambda: proxy.poll() is not None or accepts(self.proxy_port), "nginx")
+        assert proxy.poll() is None, "nginx exited: " + pathlib.Path(folder, "nginx", "error.log").read_text()
+        return f"https://localhost:{self.proxy_port}/"
+
     def start_broker(self):
         broker = self.processes.start("mosquitto", ["mosquitto", "-c", f"{self.folder}/mosquitto.conf"], self.log)
         wait_for(lambda: broker.poll() is not None or (accepts(self.mqtt_port) and accepts(self.websockets_port)),
@@ -233,8 +273,9 @@ def is_loopback(address):
     return ip.is_loopback
 
 
-def chromium(folder, name):
-    """A headless Chromium of its own (its own profile: a browser context of its own) through chromedriver."""
+def chromium(folder, name, trust_any_certificate=False):
+    """A headless Chromium of its own (its own profile: a browser context of its own) through
+    chromedriver; `trust_any_certificate` for the test's own CA behind the proxy."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -243,6 +284,8 @@ def chromium(folder, name):
     for argument in ["--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,760",
                      f"--user-data-dir={folder}/chromium-{name}", "--no-first-run", "--disable-extensions"]:
         options.add_argument(argument)
+    if trust_any_certificate:
+        options.add_argument("--ignore-certificate-errors")
     if os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # Chromium's sandbox refuses to run as root
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver",

@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from stack import ROOT, Stack, chromium, is_loopback  # noqa: E402
+from stack import ROOT, Stack, chromium, is_loopback, wait_for  # noqa: E402
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -121,6 +121,30 @@ class PresencePageTests(unittest.TestCase):
                     bob.quit()
             finally:
                 alice.quit()
+
+    def test_the_page_over_tls_through_the_shipped_proxy(self):
+        """alice opens the page over HTTPS through nginx (deploy/nginx/presence-web.conf) and the
+        page connects over wss:// on the same origin by itself; bob, on the plain page, sees her."""
+        with Stack.run(USERS, BRIDGE_OPTIONS) as stack:
+            secure_url = stack.start_proxy()
+            alice = chromium(stack.folder, "alice", trust_any_certificate=True)
+            try:
+                bob = chromium(stack.folder, "bob")
+                try:
+                    sign_in(alice, secure_url, "alice")
+                    self.assertEqual(alice.execute_script("return location.protocol"), "https:")
+                    sign_in(bob, stack.page_url, "bob")
+                    add_contact(bob, "alice")
+                    add_contact(alice, "bob")
+                    wait_row(bob, "alice", "online through the proxy", status_is("online"))
+                    wait_row(alice, "bob", "online, seen through the proxy", status_is("online"))
+                finally:
+                    bob.quit()
+            finally:
+                alice.quit()
+            # nginx logs the WebSocket's request when it ends, which alice's quitting did.
+            access = pathlib.Path(stack.folder, "nginx", "access.log")
+            wait_for(lambda: '"GET /mqtt HTTP/1.1" 101' in access.read_text(), "the WebSocket in nginx's access log")
 
     def scenario(self, stack, alice, bob):
         sign_in(alice, stack.page_url, "alice")
