@@ -197,7 +197,9 @@ export class PresenceDevice extends EventTarget {
       protocolVersion: 4,
       reconnectPeriod: 0,
       connectTimeout: 10_000,
-      keepalive: 30,
+      // A tab hidden for minutes may run its timers only once a minute (Chrome's intensive
+      // throttling): the broker allows 1.5 keepalives (90 s) and the bridge 2.5 heartbeats.
+      keepalive: 60,
       will: { topic: this.topics.state(device), payload: encodeState('offline', session, platform, true), qos: 1, retain: true },
     });
     this._client = client;
