@@ -7,8 +7,10 @@ Every wait has a deadline (WebDriverWait); nothing sleeps for a fixed time. Scre
 .build/browser-screenshots/ unless --screenshots says where (docs/screenshots/ for the README's).
 """
 import argparse
+import json
 import os
 import pathlib
+import subprocess
 import sys
 import time
 import unittest
@@ -124,7 +126,8 @@ class PresencePageTests(unittest.TestCase):
 
     def test_the_page_over_tls_through_the_shipped_proxy(self):
         """alice opens the page over HTTPS through nginx (deploy/nginx/presence-web.conf) and the
-        page connects over wss:// on the same origin by itself; bob, on the plain page, sees her."""
+        page connects over wss:// on the same origin by itself; bob, on the plain page, sees her;
+        then bob signs out (a clean close)."""
         with Stack.run(USERS, BRIDGE_OPTIONS) as stack:
             secure_url = stack.start_proxy()
             alice = chromium(stack.folder, "alice", trust_any_certificate=True)
@@ -138,6 +141,18 @@ class PresencePageTests(unittest.TestCase):
                     add_contact(alice, "bob")
                     wait_row(bob, "alice", "online through the proxy", status_is("online"))
                     wait_row(alice, "bob", "online, seen through the proxy", status_is("online"))
+
+                    # bob signs out: a clean close, offline with his session and no "lost".
+                    bob.find_element(By.ID, "sign-out").click()
+                    wait_row(alice, "bob", "offline after signing out",
+                             lambda r: status_is("offline")(r) and text_of(r, ".last-seen") == "last seen Just now")
+                    state = json.loads(subprocess.run(
+                        ["mosquitto_sub", "-p", str(stack.mqtt_port), "-u", "bob", "-P", USERS["bob"],
+                         "-t", "presence/v1/in/bob/+/state", "-C", "1", "-W", "20"],
+                        check=True, capture_output=True, text=True).stdout)
+                    self.assertEqual(state["status"], "offline")
+                    self.assertNotIn("reason", state, "a clean close is not a will")
+                    self.assertEqual(len(state["session"]), 12)
                 finally:
                     bob.quit()
             finally:
