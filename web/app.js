@@ -167,6 +167,7 @@ $('#login').addEventListener('submit', async (event) => {
     error.hidden = false;
     return;
   }
+  /** @type {any} */ (window).presenceDevice = device;  // for the console, and for tests
   device.addEventListener('connection', (e) => {
     const { state } = /** @type {CustomEvent} */ (e).detail;
     connection.dataset.state = state;

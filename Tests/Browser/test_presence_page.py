@@ -230,6 +230,25 @@ class PresencePageTests(unittest.TestCase):
         Select(alice.find_element(By.NAME, "status")).select_by_value("online")
         wait_row(bob, "alice", "online over the new connection", status_is("online"))
 
+        # Lengths: the SDK and the bridge count the same characters (grapheme clusters). 256
+        # families (5 code points, 8 UTF-16 units each) are a reason the bridge takes; the SDK
+        # refuses 257, and so does the bridge when another client sends them.
+        family = "\U0001F468\u200D\U0001F469\u200D\U0001F467"
+        alice.execute_script("window.presenceDevice.busy(arguments[0].repeat(256), {ttl: 0})", family)
+        wait_row(bob, "alice", "busy with 256 families", lambda r: text_of(r, ".activity") == "Busy: " + family * 256)
+        refused = alice.execute_script(
+            "try { window.presenceDevice.busy(arguments[0].repeat(257)); return null; }"
+            " catch (error) { return error.name + ': ' + error.message; }", family)
+        self.assertEqual(refused, 'PresenceInputError: "reason" is longer than 256 characters')
+        subprocess.run(["mosquitto_pub", "-p", str(stack.mqtt_port), "-u", "alice", "-P", USERS["alice"],
+                        "-t", "presence/v1/in/alice/cli/activity", "-m", json.dumps({"type": "busy", "reason": family * 257})],
+                       check=True)
+        WebDriverWait(alice, WAIT).until(
+            lambda d: '"reason" is longer than 256 characters' in d.find_element(By.ID, "errors").get_attribute("textContent"),
+            "the bridge's error for 257 families on alice's page")
+        alice.execute_script("window.presenceDevice.idle()")
+        wait_row(bob, "alice", "idle", lambda r: text_of(r, ".activity") == "")
+
         # A list the bridge rejects (its --max-list is 3): the error reaches the page.
         for other in ["carol", "dave", "erin"]:
             add_contact(alice, other)
