@@ -3,14 +3,15 @@
 # the broker and its clients, libmosquitto's headers, SQLite's headers, pkg-config, openssl
 # (scripts/make-tls-certificates.sh and the TLS tests), systemd (systemd-analyze checks the
 # shipped units); for the tests of /metrics, prometheus_client from PyPI (its text-format
-# parser reads the exposition back); for the browser SDK and its tests, the packages of the
-# section "The browser" at the end.
+# parser reads the exposition back); for the browser SDK and its tests, the packages below and
+# the section "The browser" at the end.
 set -euo pipefail
 packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd)
-# The browser: MQTT.js and what bundles it (scripts/build-web-bundle.sh), headless Chromium and
-# its WebDriver for Tests/Browser, a font with the status dots (🟢🟡⚫) for its screenshots, and
-# nginx, which Tests/Browser runs as the TLS proxy of deploy/nginx/presence-web.conf.
-packages+=(node-mqtt esbuild node-buffer node-process node-url node-readable-stream chromium chromium-driver fonts-noto-color-emoji nginx)
+# The browser: MQTT.js and what bundles it (scripts/build-web-bundle.sh), TypeScript to check
+# the SDK's JSDoc types (tsc -p web), headless Chromium and its WebDriver for Tests/Browser, a
+# font with the status dots (🟢🟡⚫) for its screenshots, and nginx, which Tests/Browser runs
+# as the TLS proxy of deploy/nginx/presence-web.conf.
+packages+=(node-mqtt esbuild node-buffer node-process node-url node-readable-stream node-typescript chromium chromium-driver fonts-noto-color-emoji nginx)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

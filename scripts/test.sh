@@ -18,7 +18,8 @@ service='BridgeOperationsTests|PresenceBenchTests'
 swift test --skip-build --skip "$contract|$service"
 swift test --skip-build --filter "$contract"
 swift test --skip-build --filter "$service"
-# The page and the JavaScript SDK: pure parts under node's test runner, then two users in two
-# headless Chromiums against mosquitto (shipped config) and the bridge built above.
+# The page and the JavaScript SDK: their JSDoc types (tsc), the pure parts under node's test
+# runner, then two users in two headless Chromiums against mosquitto and the bridge built above.
+tsc -p web
 node --test web/tests/
 PRESENCE_BRIDGE="$(swift build --show-bin-path)/presence-bridge" python3 Tests/Browser/test_presence_page.py

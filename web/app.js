@@ -12,6 +12,8 @@ const AUDIENCES = ['everyone', 'contacts', 'nobody'];
 const CONVERSATION = 'lobby';
 
 const $ = (/** @type {string} */ selector) => /** @type {HTMLElement} */ (document.querySelector(selector));
+/** The part `selector` of a row (every row has each part). */
+const part = (/** @type {HTMLElement} */ row, /** @type {string} */ selector) => /** @type {HTMLElement} */ (row.querySelector(selector));
 
 /**
  * The broker's WebSockets URL: `?broker=` if given; else `wss://` on the page's own host and
@@ -35,22 +37,28 @@ function tabDevice() {
   return id;
 }
 
-/** Fills a row from a view. @param {HTMLElement} row @param {import('./sdk/wire.js').View} view */
+/**
+ * Fills a row from a view.
+ * @param {HTMLElement} row
+ * @param {import('./sdk/wire.js').View} view
+ */
 function fillRow(row, view) {
   const status = displayStatus(view);
   row.dataset.user = view.user;
   row.dataset.status = status;
-  row.querySelector('.dot').textContent = DOTS[status];
-  row.querySelector('.name').textContent = view.user;
-  row.querySelector('.status-word').textContent = status;
-  row.querySelector('.activity').textContent = activityText(view.activity) ?? '';
-  row.querySelector('.devices').textContent = (view.devices ?? [])
+  part(row, '.dot').textContent = DOTS[status];
+  part(row, '.name').textContent = view.user;
+  part(row, '.status-word').textContent = status;
+  part(row, '.activity').textContent = activityText(view.activity) ?? '';
+  part(row, '.devices').textContent = (view.devices ?? [])
     .map((d) => `${d.id}${d.platform ? ` (${d.platform})` : ''}: ${d.status}`).join(', ');
   const lastSeen = row.querySelector('.last-seen');
   if (lastSeen) lastSeen.textContent = lastSeenText(view.lastSeen) ? `last seen ${lastSeenText(view.lastSeen)}` : '';
 }
 
-/** @param {PresenceDevice} device */
+/**
+ * @param {PresenceDevice} device
+ */
 function showPresence(device) {
   const me = device.topics.user;
   const list = $('#list');
@@ -61,23 +69,23 @@ function showPresence(device) {
   const rowOf = (/** @type {string} */ user) => {
     let row = rows.get(user);
     if (!row) {
-      row = /** @type {HTMLElement} */ (template.content.firstElementChild.cloneNode(true));
-      row.querySelector('.block').addEventListener('click', () => {
+      row = /** @type {HTMLElement} */ (template.content.children[0].cloneNode(true));
+      part(row, '.block').addEventListener('click', () => {
         if (device.currentList('blocked').includes(user)) device.unblock(user); else device.block(user);
       });
-      row.querySelector('.remove').addEventListener('click', () => {
+      part(row, '.remove').addEventListener('click', () => {
         device.setContacts(device.currentList('contacts').filter((id) => id !== user));
         device.setWatch(device.currentList('watch').filter((id) => id !== user));
       });
       const next = [...rows.keys()].filter((other) => other > user).sort()[0];
-      list.insertBefore(row, next ? rows.get(next) : null);
+      list.insertBefore(row, (next && rows.get(next)) || null);
       rows.set(user, row);
     }
     return row;
   };
   const showBlocked = () => {
     const blocked = device.currentList('blocked');
-    for (const [user, row] of rows) row.querySelector('.block').textContent = blocked.includes(user) ? 'Unblock' : 'Block';
+    for (const [user, row] of rows) part(row, '.block').textContent = blocked.includes(user) ? 'Unblock' : 'Block';
   };
 
   device.directory.addEventListener('view', (event) => {
@@ -92,7 +100,10 @@ function showPresence(device) {
     showBlocked();
   });
   device.directory.addEventListener('tick', () => {
-    for (const [user, row] of rows) fillRow(row, device.directory.get(user));
+    for (const [user, row] of rows) {
+      const view = device.directory.get(user);
+      if (view) fillRow(row, view);
+    }
   });
   device.addEventListener('lists', showBlocked);
 
@@ -159,6 +170,7 @@ $('#login').addEventListener('submit', async (event) => {
   const password = /** @type {HTMLInputElement} */ (form.elements.namedItem('password')).value;
   const error = /** @type {HTMLElement} */ (form.querySelector('.login-error'));
   error.hidden = true;
+  /** @type {PresenceDevice} */
   let device;
   try {
     device = new PresenceDevice({ url: brokerURL(), user, password, device: tabDevice() });

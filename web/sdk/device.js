@@ -47,7 +47,9 @@ function newSession() {
  * {topic, error}: an input the bridge rejected, from `err/{user}`).
  */
 export class PresenceDevice extends EventTarget {
-  /** @param {PresenceDeviceOptions} options */
+  /**
+   * @param {PresenceDeviceOptions} options
+   */
   constructor(options) {
     super();
     if (!isValidId(options.device)) throw new PresenceInputError('device', `${JSON.stringify(options.device)} is not a valid id`);
@@ -56,24 +58,32 @@ export class PresenceDevice extends EventTarget {
     this.directory = new PresenceDirectory();
     /** @type {ConnectionState} */
     this.connectionState = 'closed';
-    /** This connection's session, while connected. @type {string|null} */
+    /**
+     * This connection's session, while connected. @type {string|null}
+     */
     this.session = null;
     /** The status asked for: `online`, `away` or `invisible`. */
     this.chosenStatus = /** @type {'online'|'away'|'invisible'} */ ('online');
-    /** The user's settings as the broker holds them (read back), or null before. @type {import('./wire.js').PrivacySettings|null} */
+    /**
+     * The user's settings as the broker holds them (read back), or null before. @type {import('./wire.js').PrivacySettings|null}
+     */
     this.settings = null;
-    /** The user's lists as the broker holds them (read back). @type {Record<import('./wire.js').ListName, string[]|null>} */
-    this.lists = { contacts: null, blocked: null, watch: null };
-    /** `bridge/status`, once read. @type {{status: string, heartbeatInterval?: number, offlineGrace?: number}|null} */
+    /**
+     * The user's lists as the broker holds them (read back). @type {Record<import('./wire.js').ListName, string[]|null>}
+     */
+    this.lists = /** @type {Record<import('./wire.js').ListName, string[]|null>} */ ({ contacts: null, blocked: null, watch: null });
+    /**
+     * `bridge/status`, once read. @type {{status: string, heartbeatInterval?: number, offlineGrace?: number}|null}
+     */
     this.bridge = null;
     /** Settings and lists sent and not yet read back as sent: sent again on the next connection. */
-    this._pending = /** @type {Map<string, string>} */ (new Map());
+    this._pending = /** @type {Map<'settings'|import('./wire.js').ListName, string>} */ (new Map());
     /** @type {{activity: import('./wire.js').Activity|null, payload: string, setAt: number, sentAt: number}|null} */
     this._activity = null;
     this._hidden = false;
     this._blurred = false;
     this._attempt = 0;
-    /** @type {any} */
+    /** @type {import('../vendor/mqtt.js').MqttClient|null} */
     this._client = null;
     /** @type {ReturnType<typeof setInterval>|null} */
     this._heartbeat = null;
@@ -113,7 +123,9 @@ export class PresenceDevice extends EventTarget {
     return this.chosenStatus === 'online' && (this._hidden || this._blurred) ? 'away' : this.chosenStatus;
   }
 
-  /** @param {'online'|'away'|'invisible'} status */
+  /**
+   * @param {'online'|'away'|'invisible'} status
+   */
   setStatus(status) {
     if (!['online', 'away', 'invisible'].includes(status)) throw new PresenceInputError('status', '"status" must be online, away or invisible (close() says offline)');
     const before = this.status;
@@ -121,11 +133,23 @@ export class PresenceDevice extends EventTarget {
     if (this.status !== before) this._publishStatus();
   }
 
-  /** Typing in `conversationId`; `to` limits who sees it. A lease: call again while typing. @param {string} [conversationId] @param {{to?: string[], ttl?: number}} [options] */
+  /**
+   * Typing in `conversationId`; `to` limits who sees it. A lease: call again while typing.
+   * @param {string} [conversationId]
+   * @param {{to?: string[], ttl?: number}} [options]
+   */
   typing(conversationId, options = {}) { return this._setActivity({ type: 'typing', conversationId, ...options }); }
-  /** Viewing `page`. @param {string} [page] @param {{to?: string[], ttl?: number}} [options] */
+  /**
+   * Viewing `page`.
+   * @param {string} [page]
+   * @param {{to?: string[], ttl?: number}} [options]
+   */
   viewing(page, options = {}) { return this._setActivity({ type: 'viewing', page, ...options }); }
-  /** Busy, with a reason. @param {string} [reason] @param {{to?: string[], ttl?: number}} [options] */
+  /**
+   * Busy, with a reason.
+   * @param {string} [reason]
+   * @param {{to?: string[], ttl?: number}} [options]
+   */
   busy(reason, options = {}) { return this._setActivity({ type: 'busy', reason, ...options }); }
   /** No activity. */
   idle() { return this._setActivity(null); }
@@ -142,18 +166,36 @@ export class PresenceDevice extends EventTarget {
     return this._sendUserInput('settings', encodeSettings(mergeSettings(current, update)));
   }
 
-  /** Replaces the contacts: they see the `contacts` level, and are watched. @param {string[]} ids */
+  /**
+   * Replaces the contacts: they see the `contacts` level, and are watched.
+   * @param {string[]} ids
+   */
   setContacts(ids) { return this._sendUserInput('contacts', encodeList('contacts', ids, this.topics.user)); }
-  /** Replaces the watch list: more users to see. @param {string[]} ids */
+  /**
+   * Replaces the watch list: more users to see.
+   * @param {string[]} ids
+   */
   setWatch(ids) { return this._sendUserInput('watch', encodeList('watch', ids, this.topics.user)); }
-  /** Replaces the blocked list: they see nothing of the user. @param {string[]} ids */
+  /**
+   * Replaces the blocked list: they see nothing of the user.
+   * @param {string[]} ids
+   */
   setBlocked(ids) { return this._sendUserInput('blocked', encodeList('blocked', ids, this.topics.user)); }
-  /** Adds `id` to the blocked list as last read back (or sent). @param {string} id */
+  /**
+   * Adds `id` to the blocked list as last read back (or sent).
+   * @param {string} id
+   */
   block(id) { return this.setBlocked([...this.currentList('blocked').filter((x) => x !== id), id]); }
-  /** Takes `id` off the blocked list. @param {string} id */
+  /**
+   * Takes `id` off the blocked list.
+   * @param {string} id
+   */
   unblock(id) { return this.setBlocked(this.currentList('blocked').filter((x) => x !== id)); }
 
-  /** A list as last sent (while unconfirmed) or read back. @param {import('./wire.js').ListName} name */
+  /**
+   * A list as last sent (while unconfirmed) or read back.
+   * @param {import('./wire.js').ListName} name
+   */
   currentList(name) {
     const pending = this._pending.get(name);
     return (pending && decodeList(pending)) || this.lists[name] || [];
@@ -164,10 +206,11 @@ export class PresenceDevice extends EventTarget {
     this._stopAttention();
     const client = this._client;
     this._shutDown();
-    if (client && client.connected && this.session) {
+    const session = this.session;
+    if (client && client.connected && session) {
       await new Promise((resolve) => client.publish(this.topics.state(this.options.device),
-        encodeState('offline', this.session, this.options.platform), { qos: 1, retain: true }, resolve));
-      await new Promise((resolve) => client.end(false, {}, resolve));
+        encodeState('offline', session, this.options.platform), { qos: 1, retain: true }, resolve));
+      await new Promise((resolve) => client.end(false, {}, () => resolve(undefined)));
     } else if (client) {
       client.end(true);
     }
@@ -187,7 +230,8 @@ export class PresenceDevice extends EventTarget {
 
   _connect() {
     const session = newSession();
-    const { user, device, platform } = { user: this.topics.user, ...this.options };
+    const user = this.topics.user;
+    const { device, platform } = this.options;
     this._setConnection(this._attempt === 0 ? 'connecting' : 'reconnecting', { attempt: this._attempt });
     const client = (this.options.mqttConnect ?? mqttConnect)(this.options.url, {
       clientId: `${user}-${device}`,
@@ -207,7 +251,7 @@ export class PresenceDevice extends EventTarget {
     client.on('message', (/** @type {string} */ topic, /** @type {Uint8Array} */ payload) => {
       if (this._client === client) this._receive(topic, new TextDecoder().decode(payload));
     });
-    client.on('error', (/** @type {any} */ error) => {
+    client.on('error', (error) => {
       if (this._client !== client) return;
       if (error && (error.code === 4 || error.code === 5)) {
         this._shutDown();
@@ -218,7 +262,10 @@ export class PresenceDevice extends EventTarget {
     client.on('close', () => { if (this._client === client) this._lost(); });
   }
 
-  /** @param {any} client @param {string} session */
+  /**
+   * @param {import('../vendor/mqtt.js').MqttClient} client
+   * @param {string} session
+   */
   _connected(client, session) {
     this._attempt = 0;
     this.session = session;
@@ -250,7 +297,10 @@ export class PresenceDevice extends EventTarget {
     this.directory.stopTicking();
   }
 
-  /** @param {ConnectionState} state @param {object} [more] */
+  /**
+   * @param {ConnectionState} state
+   * @param {object} [more]
+   */
   _setConnection(state, more = {}) {
     this.connectionState = state;
     this.dispatchEvent(new CustomEvent('connection', { detail: { state, ...more } }));
@@ -258,7 +308,10 @@ export class PresenceDevice extends EventTarget {
 
   // ---- what comes in ----
 
-  /** @param {string} topic @param {string} text */
+  /**
+   * @param {string} topic
+   * @param {string} text
+   */
   _receive(topic, text) {
     const t = this.topics;
     const target = t.viewTarget(topic);
@@ -289,7 +342,7 @@ export class PresenceDevice extends EventTarget {
     } else {
       const ids = decodeList(text);
       if (!ids) return;
-      this.lists[/** @type {import('./wire.js').ListName} */ (name)] = ids;
+      this.lists[name] = ids;
       this.dispatchEvent(new CustomEvent('lists', { detail: { name, ids } }));
     }
   }
@@ -303,7 +356,8 @@ export class PresenceDevice extends EventTarget {
   }
 
   /**
-   * @param {string} name @param {string} payload
+   * @param {'settings'|import('./wire.js').ListName} name
+   * @param {string} payload
    * @returns {Promise<'sent'|'deferred'>} `deferred`: not connected now, sent on the next connection
    */
   _sendUserInput(name, payload) {
@@ -313,7 +367,9 @@ export class PresenceDevice extends EventTarget {
     return new Promise((resolve) => client.publish(this.topics.userInput(name), payload, { qos: 1, retain: true }, () => resolve('sent')));
   }
 
-  /** @param {import('./wire.js').Activity|null} activity */
+  /**
+   * @param {import('./wire.js').Activity|null} activity
+   */
   _setActivity(activity) {
     const payload = encodeActivity(activity);
     const now = Date.now();
@@ -332,7 +388,7 @@ export class PresenceDevice extends EventTarget {
     const left = ttl === 0 ? 0 : ttl - (Date.now() - current.setAt) / 1000;
     if (ttl !== 0 && left <= 0) { this._activity = null; return; }
     const payload = encodeActivity({ ...current.activity, ttl: ttl === 0 ? 0 : Math.ceil(left) });
-    this._client.publish(this.topics.activity(this.options.device), payload, { qos: 0 });
+    this._client?.publish(this.topics.activity(this.options.device), payload, { qos: 0 });
     current.sentAt = Date.now();
   }
 
@@ -355,7 +411,9 @@ export class PresenceDevice extends EventTarget {
 
   // ---- attention: away while hidden or unfocused ----
 
-  /** @param {{hidden?: boolean, blurred?: boolean}} change */
+  /**
+   * @param {{hidden?: boolean, blurred?: boolean}} change
+   */
   _setAttention(change) {
     const before = this.status;
     if (change.hidden !== undefined) this._hidden = change.hidden;

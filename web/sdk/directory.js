@@ -29,16 +29,29 @@ export class PresenceDirectory extends EventTarget {
     this._ticker = null;
   }
 
-  /** The view of `user`, if the viewer has one. @param {string} user */
+  /**
+   * The view of `user`, if the viewer has one.
+   * @param {string} user
+   */
   get(user) { return this.views.get(user); }
 
-  /** `lastSeenText` of `user`'s view now. @param {string} user @param {number} [now] */
+  /**
+   * `lastSeenText` of `user`'s view now.
+   * @param {string} user
+   * @param {number} [now]
+   */
   lastSeenText(user, now = Date.now()) { return lastSeenText(this.views.get(user)?.lastSeen, now); }
 
-  /** `activityText` of `user`'s view. @param {string} user */
+  /**
+   * `activityText` of `user`'s view.
+   * @param {string} user
+   */
   activityText(user) { return activityText(this.views.get(user)?.activity); }
 
-  /** `online` | `away` | `offline` | `invisible` | `hidden`, or undefined without a view. @param {string} user */
+  /**
+   * `online` | `away` | `offline` | `invisible` | `hidden`, or undefined without a view.
+   * @param {string} user
+   */
   status(user) {
     const view = this.views.get(user);
     return view ? displayStatus(view) : undefined;
@@ -46,7 +59,9 @@ export class PresenceDirectory extends EventTarget {
 
   /**
    * Takes the retained view of `target` (payload text; empty = deleted). Called by the
-   * connection for every message on `out/{user}/{target}`. @param {string} target @param {string} text
+   * connection for every message on `out/{user}/{target}`.
+   * @param {string} target
+   * @param {string} text
    */
   receive(target, text) {
     if (text === '') {
@@ -76,7 +91,9 @@ export class PresenceDirectory extends EventTarget {
     this._ticker = null;
   }
 
-  /** @param {ViewChange} change */
+  /**
+   * @param {ViewChange} change
+   */
   _queue(change) {
     this.dispatchEvent(new CustomEvent('view', { detail: change }));
     if (this._batch.length === 0) {

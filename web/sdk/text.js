@@ -27,7 +27,8 @@ export function lastSeenText(lastSeen, now = Date.now()) {
 
 /**
  * "Typing…", "Viewing /inbox" (or "Viewing"), "Busy: In a meeting" (or "Busy"); null without an
- * activity. @param {import('./wire.js').View['activity']} activity
+ * activity.
+ * @param {import('./wire.js').View['activity']} activity
  */
 export function activityText(activity) {
   if (!activity) return null;
@@ -41,7 +42,8 @@ export function activityText(activity) {
 
 /**
  * What a page shows as a view's status: its `status`, or `hidden` for a view without one (the
- * viewer may not see it, or is blocked). @param {import('./wire.js').View} view
+ * viewer may not see it, or is blocked).
+ * @param {import('./wire.js').View} view
  * @returns {'online'|'away'|'offline'|'invisible'|'hidden'}
  */
 export function displayStatus(view) {

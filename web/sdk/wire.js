@@ -54,7 +54,10 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 /** An input the SDK refuses to send because the bridge would reject it; `field` names what. */
 export class PresenceInputError extends Error {
-  /** @param {string} field @param {string} message */
+  /**
+   * @param {string} field
+   * @param {string} message
+   */
   constructor(field, message) {
     super(message);
     this.name = 'PresenceInputError';
@@ -80,23 +83,35 @@ export function characterCount(text) {
   return [...text].length;
 }
 
-/** Whether `id` is a valid user or device id: 1-64 of `A-Z a-z 0-9 . _ - @`, first a letter or digit. */
+/**
+ * Whether `id` is a valid user or device id: 1-64 of `A-Z a-z 0-9 . _ - @`, first a letter or digit.
+ * @param {unknown} id
+ */
 export function isValidId(id) {
   return typeof id === 'string' && ID.test(id);
 }
 
-/** @param {string} field @param {string} id */
+/**
+ * @param {string} field
+ * @param {string} id
+ */
 function checkId(field, id) {
   if (!isValidId(id)) throw new PresenceInputError(field, `${JSON.stringify(id)} is not a valid id (1-64 of A-Z a-z 0-9 . _ - @, first a letter or digit)`);
 }
 
-/** @param {string} field @param {unknown} text @param {number} limit */
+/**
+ * @param {string} field
+ * @param {unknown} text
+ * @param {number} limit
+ */
 function checkText(field, text, limit) {
   if (typeof text !== 'string') throw new PresenceInputError(field, `"${field}" must be a string`);
   if (characterCount(text) > limit) throw new PresenceInputError(field, `"${field}" is longer than ${limit} characters`);
 }
 
-/** @param {string} payload */
+/**
+ * @param {string} payload
+ */
 function checkPayload(payload) {
   const size = new TextEncoder().encode(payload).length;
   if (size > LIMITS.payloadBytes) throw new PresenceInputError('payload', `payload of ${size} bytes is over the limit of ${LIMITS.payloadBytes}`);
@@ -105,19 +120,31 @@ function checkPayload(payload) {
 
 /** The topics of one user under a prefix. */
 export class UserTopics {
-  /** @param {string} user @param {string} [prefix] */
+  /**
+   * @param {string} user
+   * @param {string} [prefix]
+   */
   constructor(user, prefix = DEFAULT_PREFIX) {
     checkId('user', user);
     this.prefix = prefix;
     this.user = user;
   }
-  /** @param {string} device */
+  /**
+   * @param {string} device
+   */
   state(device) { return `${this.prefix}/in/${this.user}/${device}/state`; }
-  /** @param {string} device */
+  /**
+   * @param {string} device
+   */
   heartbeat(device) { return `${this.prefix}/in/${this.user}/${device}/heartbeat`; }
-  /** @param {string} device */
+  /**
+   * @param {string} device
+   */
   activity(device) { return `${this.prefix}/in/${this.user}/${device}/activity`; }
-  /** `settings`, `contacts`, `blocked` or `watch`. @param {'settings'|ListName} name */
+  /**
+   * `settings`, `contacts`, `blocked` or `watch`.
+   * @param {'settings'|ListName} name
+   */
   userInput(name) { return `${this.prefix}/in/${this.user}/${name}`; }
   /** The user's own user-level inputs, read back (the ACL allows it). */
   get ownInputs() { return `${this.prefix}/in/${this.user}/+`; }
@@ -126,23 +153,33 @@ export class UserTopics {
   get errors() { return `${this.prefix}/err/${this.user}`; }
   get bridgeStatus() { return `${this.prefix}/bridge/status`; }
 
-  /** The target of a view topic of this user, or null for another topic. @param {string} topic */
+  /**
+   * The target of a view topic of this user, or null for another topic.
+   * @param {string} topic
+   */
   viewTarget(topic) {
     const head = `${this.prefix}/out/${this.user}/`;
     return topic.startsWith(head) ? topic.slice(head.length) : null;
   }
-  /** The name of a user-level input topic read back, or null. @param {string} topic */
+  /**
+   * The name of a user-level input topic read back, or null.
+   * @param {string} topic
+   * @returns {'settings'|ListName|null}
+   */
   ownInputName(topic) {
     const head = `${this.prefix}/in/${this.user}/`;
     if (!topic.startsWith(head)) return null;
     const name = topic.slice(head.length);
-    return ['settings', 'contacts', 'blocked', 'watch'].includes(name) ? name : null;
+    return name === 'settings' || name === 'contacts' || name === 'blocked' || name === 'watch' ? name : null;
   }
 }
 
 /**
- * A state payload. @param {DeviceStatus} status @param {string} session
- * @param {string} [platform] @param {boolean} [lost] the will's `reason: "lost"`
+ * A state payload.
+ * @param {DeviceStatus} status
+ * @param {string} session
+ * @param {string} [platform]
+ * @param {boolean} [lost] the will's `reason: "lost"`
  */
 export function encodeState(status, session, platform, lost = false) {
   checkText('session', session, LIMITS.sessionLength);
@@ -153,12 +190,18 @@ export function encodeState(status, session, platform, lost = false) {
   return checkPayload(JSON.stringify(state));
 }
 
-/** A heartbeat payload. @param {string} session */
+/**
+ * A heartbeat payload.
+ * @param {string} session
+ */
 export function encodeHeartbeat(session) {
   return JSON.stringify({ session });
 }
 
-/** An activity payload, or `{"type":"idle"}` for null. @param {Activity|null} activity */
+/**
+ * An activity payload, or `{"type":"idle"}` for null.
+ * @param {Activity|null} activity
+ */
 export function encodeActivity(activity) {
   if (activity === null) return JSON.stringify({ type: 'idle' });
   const detailKey = { typing: 'conversationId', viewing: 'page', busy: 'reason' }[activity.type];
@@ -184,7 +227,9 @@ export function encodeActivity(activity) {
 
 /**
  * The contract's merge rule: a key missing (or null) in `update` keeps its value in `current`.
- * Unknown values are refused. @param {PrivacySettings} current @param {Partial<PrivacySettings>} update
+ * Unknown values are refused.
+ * @param {PrivacySettings} current
+ * @param {Partial<PrivacySettings>} update
  * @returns {PrivacySettings}
  */
 export function mergeSettings(current, update) {
@@ -198,7 +243,10 @@ export function mergeSettings(current, update) {
   return merged;
 }
 
-/** A settings payload, all three keys (so the retained copy alone says everything). @param {PrivacySettings} settings */
+/**
+ * A settings payload, all three keys (so the retained copy alone says everything).
+ * @param {PrivacySettings} settings
+ */
 export function encodeSettings(settings) {
   return JSON.stringify({
     showOnlineStatus: settings.showOnlineStatus, showLastSeen: settings.showLastSeen, showActivity: settings.showActivity,
@@ -207,7 +255,10 @@ export function encodeSettings(settings) {
 
 /**
  * A list payload: distinct ids, the user's own left out (the bridge ignores both), checked
- * against the list's limit. @param {ListName} name @param {string[]} ids @param {string} user
+ * against the list's limit.
+ * @param {ListName} name
+ * @param {string[]} ids
+ * @param {string} user
  */
 export function encodeList(name, ids, user) {
   ids.forEach((id) => checkId(name, id));
@@ -217,12 +268,18 @@ export function encodeList(name, ids, user) {
   return checkPayload(JSON.stringify(distinct));
 }
 
-/** The settings of a retained `in/{user}/settings` read back (the defaults where absent). @param {string} text */
+/**
+ * The settings of a retained `in/{user}/settings` read back (the defaults where absent).
+ * @param {string} text
+ */
 export function decodeSettings(text) {
   try { return mergeSettings({ ...DEFAULT_SETTINGS }, text.trim() ? JSON.parse(text) : {}); } catch { return null; }
 }
 
-/** The ids of a retained list read back, or null when it is not a list of ids. @param {string} text */
+/**
+ * The ids of a retained list read back, or null when it is not a list of ids.
+ * @param {string} text
+ */
 export function decodeList(text) {
   try {
     const ids = text.trim() ? JSON.parse(text) : [];
@@ -230,7 +287,11 @@ export function decodeList(text) {
   } catch { return null; }
 }
 
-/** A view payload, or null when it is not one (the bridge sends only valid views). @param {string} text @returns {View|null} */
+/**
+ * A view payload, or null when it is not one (the bridge sends only valid views).
+ * @param {string} text
+ * @returns {View|null}
+ */
 export function decodeView(text) {
   try {
     const view = JSON.parse(text);
