@@ -55,7 +55,7 @@ fi
 (
     cd "$(dirname "$0")/.."
     if [ ! -s web/vendor/mqtt.js ] || [ /usr/share/nodejs/mqtt/package.json -nt web/vendor/mqtt.js ] \
-       || [ -n "$(find web/bundle scripts/build-web-bundle.sh -newer web/vendor/mqtt.js 2>/dev/null)" ]; then
+       || [ -n "$(find web/bundle web/package.json scripts/build-web-bundle.sh -newer web/vendor/mqtt.js 2>/dev/null)" ]; then
         scripts/build-web-bundle.sh
     fi
 )

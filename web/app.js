@@ -163,6 +163,7 @@ function showPresence(device) {
 }
 
 const connection = $('#connection');
+/** @type {HTMLButtonElement} */ ($('#login button[type="submit"]')).disabled = false;
 $('#login').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = /** @type {HTMLFormElement} */ (event.target);

@@ -60,7 +60,9 @@ def sign_in(driver, url, user):
     driver.get(url)
     driver.find_element(By.NAME, "user").send_keys(user)
     driver.find_element(By.NAME, "password").send_keys(USERS[user])
-    driver.find_element(By.CSS_SELECTOR, '#login button[type="submit"]').click()
+    submit = driver.find_element(By.CSS_SELECTOR, '#login button[type="submit"]')
+    WebDriverWait(driver, WAIT).until(lambda _: submit.is_enabled(), "the page's script enables signing in")
+    submit.click()
     WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "app").is_displayed(), f"{user} signed in")
 
 
