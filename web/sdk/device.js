@@ -59,21 +59,25 @@ export class PresenceDevice extends EventTarget {
     /** @type {ConnectionState} */
     this.connectionState = 'closed';
     /**
-     * This connection's session, while connected. @type {string|null}
+     * This connection's session, while connected.
+     * @type {string|null}
      */
     this.session = null;
     /** The status asked for: `online`, `away` or `invisible`. */
     this.chosenStatus = /** @type {'online'|'away'|'invisible'} */ ('online');
     /**
-     * The user's settings as the broker holds them (read back), or null before. @type {import('./wire.js').PrivacySettings|null}
+     * The user's settings as the broker holds them (read back), or null before.
+     * @type {import('./wire.js').PrivacySettings|null}
      */
     this.settings = null;
     /**
-     * The user's lists as the broker holds them (read back). @type {Record<import('./wire.js').ListName, string[]|null>}
+     * The user's lists as the broker holds them (read back).
+     * @type {Record<import('./wire.js').ListName, string[]|null>}
      */
-    this.lists = /** @type {Record<import('./wire.js').ListName, string[]|null>} */ ({ contacts: null, blocked: null, watch: null });
+    this.lists = { contacts: null, blocked: null, watch: null };
     /**
-     * `bridge/status`, once read. @type {{status: string, heartbeatInterval?: number, offlineGrace?: number}|null}
+     * `bridge/status`, once read.
+     * @type {{status: string, heartbeatInterval?: number, offlineGrace?: number}|null}
      */
     this.bridge = null;
     /** Settings and lists sent and not yet read back as sent: sent again on the next connection. */
@@ -395,8 +399,9 @@ export class PresenceDevice extends EventTarget {
   _restartHeartbeat() {
     this._stopHeartbeat();
     if (!this._client?.connected || !this.session) return;
-    const bridgeInterval = this.bridge?.heartbeatInterval;
-    const seconds = bridgeInterval > 0 ? Math.min(bridgeInterval, this.options.heartbeatInterval) : this.options.heartbeatInterval;
+    const configured = this.options.heartbeatInterval ?? 30;
+    const fromBridge = this.bridge?.heartbeatInterval;
+    const seconds = typeof fromBridge === 'number' && fromBridge > 0 ? Math.min(fromBridge, configured) : configured;
     const client = this._client;
     const payload = encodeHeartbeat(this.session);
     this._heartbeat = setInterval(() => {
