@@ -205,7 +205,7 @@ export class PresenceDevice extends EventTarget {
     return (pending && decodeList(pending)) || this.lists[name] || [];
   }
 
-  /** Publishes `offline` with the session (waiting for the broker's acknowledgement) and disconnects: viewers see offline at once. */
+  /** Publishes `offline` with the session (waiting for the broker's acknowledgement) and disconnects: this device is offline at once, with no grace. */
   async close() {
     this._stopAttention();
     const client = this._client;
