@@ -14,6 +14,9 @@ fi
 # start brokers and bridges are split over processes of their own.
 contract='PresenceBridgeTests|PresenceClientTests'
 service='BridgeOperationsTests|PresenceBenchTests'
-swift test --skip-build --skip "$contract|$service"
+# Three federated brokers and three bridge shards per test: their own process too.
+federation='FederationTests'
+swift test --skip-build --skip "$contract|$service|$federation"
 swift test --skip-build --filter "$contract"
 swift test --skip-build --filter "$service"
+swift test --skip-build --filter "$federation"
