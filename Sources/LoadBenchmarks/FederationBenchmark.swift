@@ -100,38 +100,23 @@ public enum FederationBenchmark {
     private static func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
     private static func measure(n: Int, _ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> (Phase, Phase) {
-        let root = try repositoryRoot()
         let folder = FileManager.default.temporaryDirectory.path + "/presence-federation-bench-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let ports = try (0..<n).map { _ in try LocalBroker.freePort() }
-        let urls = ports.map { "mqtt://127.0.0.1:\($0)" }
-        guard let homes = HomeBrokers(urls: urls) else { throw ChildProcessError(message: "ports repeated") }
-        var accounts = ["presence-bridge": "pw-bridge", "bench": "pw-bench"]
-        var acl = root + "/mosquitto.acl"
-        var links = Array(repeating: "", count: n)
-        if n > 1 {
-            let generator = try await ChildProcess.spawn("bash", [root + "/scripts/make-federation.sh", "--out", folder + "/config"] + urls)
-            guard try await generator.waitForExit(timeout: .seconds(30)) == 0 else { throw ChildProcessError(message: "make-federation.sh: \(generator.errorLines)") }
-            accounts["presence-federation"] = try String(contentsOfFile: folder + "/config/federation-password", encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            acl = folder + "/config/federation.acl"
-            links = try (0..<n).map { try String(contentsOfFile: folder + "/config/links-\($0).conf", encoding: .utf8) }
+        let federation = try await LocalFederation.start(size: n, folder: folder, extraACL: "\nuser bench\ntopic readwrite presence/v1/#\n") { _ in
+            ["presence-bridge": "pw-bridge", "bench": "pw-bench"]
         }
-        var brokers: [LocalBroker] = []
+        let brokers = federation.brokers
+        let urls = federation.urls
+        guard let homes = HomeBrokers(urls: urls) else { throw ChildProcessError(message: "ports repeated") }
         var shards: [ChildProcess] = []
         var clients: [MQTTClient] = []
         func stopAll() async {
             for client in clients { await client.disconnect() }
             for shard in shards { _ = await shard.terminate() }
-            for broker in brokers { await broker.stop() }
+            await federation.stop()
         }
         do {
-            for index in 0..<n {
-                brokers.append(try await LocalBroker.start(
-                    configFile: root + "/mosquitto.conf", aclFile: acl, users: accounts,
-                    extraACL: "\nuser bench\ntopic readwrite presence/v1/#\n", extraConfig: links[index], port: ports[index]))
-            }
             try "pw-bridge\n".write(toFile: folder + "/bridge-password", atomically: true, encoding: .utf8)
             for index in 0..<n {
                 let data = folder + "/shard-\(index)"

@@ -42,37 +42,19 @@ final class Federation: Sendable {
     /// role name to the broker its user is homed at.
     static func run(roles: [String: Int], offlineGrace: Double = 0.2, heartbeatInterval: Double = 30,
                     _ body: (Federation) async throws -> Void) async throws {
-        let root = try repositoryRoot()
         let folder = FileManager.default.temporaryDirectory.path + "/federation-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let ports = try (0..<size).map { _ in try LocalBroker.freePort() }
-        let urls = ports.map { "mqtt://127.0.0.1:\($0)" }
-        guard let homes = HomeBrokers(urls: urls) else { throw ChildProcessError(message: "ports repeated: \(urls)") }
+        // The users are named once the ports (so the homes) are known: the accounts go in after.
         var names: [String: String] = [:]
-        for (role, home) in roles { names[role] = pickUser(role, homedAt: home, homes) }
-
-        let generator = try await ChildProcess.spawn("bash", [root + "/scripts/make-federation.sh", "--out", folder + "/config"] + urls)
-        let status = try await generator.waitForExit(timeout: .seconds(30))
-        guard status == 0 else { throw ChildProcessError(message: "make-federation.sh failed (\(status)): \(generator.errorLines)") }
-        let federationPassword = try String(contentsOfFile: folder + "/config/federation-password", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        var accounts = Dictionary(uniqueKeysWithValues: names.values.map { ($0, "pw-\($0)") })
-        accounts["presence-bridge"] = "pw-bridge"
-        accounts["presence-federation"] = federationPassword
-
-        var brokers: [LocalBroker] = []
-        do {
-            for index in 0..<size {
-                let links = try String(contentsOfFile: folder + "/config/links-\(index).conf", encoding: .utf8)
-                brokers.append(try await LocalBroker.start(
-                    configFile: root + "/mosquitto.conf", aclFile: folder + "/config/federation.acl", users: accounts,
-                    extraACL: "", extraConfig: links, port: ports[index]))
-            }
-        } catch {
-            for broker in brokers { await broker.stop() }
-            throw error
-        }
+        let brokers = try await LocalFederation.start(size: size, folder: folder, users: { urls in
+            guard let homes = HomeBrokers(urls: urls) else { return [:] }
+            for (role, home) in roles { names[role] = pickUser(role, homedAt: home, homes) }
+            var accounts = Dictionary(uniqueKeysWithValues: names.values.map { ($0, "pw-\($0)") })
+            accounts["presence-bridge"] = "pw-bridge"
+            return accounts
+        }).brokers
+        guard let homes = HomeBrokers(urls: brokers.map(\.url)) else { throw ChildProcessError(message: "ports repeated") }
         let federation = Federation(folder: folder, homes: homes, names: names, brokers: brokers,
                                     offlineGrace: offlineGrace, heartbeatInterval: heartbeatInterval)
         do {
