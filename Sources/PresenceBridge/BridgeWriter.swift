@@ -395,13 +395,17 @@ final class BridgeWriter {
         // broker's links deliver them; its user is told of a bad one by the home shard.
         var topic = message.topic
         var federated = false
-        if let shard = configuration.shard, let delivered = shard.federatedInputTopic(topics, message.topic) {
-            guard let delivered else {
+        if let shard = configuration.shard {
+            switch shard.federatedInput(topics, message.topic) {
+            case .notFederated:
+                break
+            case .input(let delivered):
+                topic = delivered
+                federated = true
+            case .ignored:
                 statistics.federatedIgnored += 1
                 return
             }
-            topic = delivered
-            federated = true
         }
         guard let address = topics.inputAddress(topic) else { return }
         statistics.messagesIn += 1

@@ -64,22 +64,31 @@ public struct Shard: Sendable, Equatable {
         return (viewer, target)
     }
 
-    /// The input topic of a federated list that this shard takes: a contacts or watch list
-    /// delivered from the user's own home broker (never this one). nil for any other topic;
-    /// `.some(nil)` for a federated topic to ignore (another broker's copy of a list of a user
-    /// not homed there: that user's home shard already refused it).
-    func federatedInputTopic(_ topics: TopicLayout, _ topic: String) -> String?? {
-        guard let origin = topics.federatedInputOrigin(topic) else { return nil }
+    /// What a message delivered by the links means to this shard (`FederatedInput`).
+    func federatedInput(_ topics: TopicLayout, _ topic: String) -> FederatedInput {
+        guard let origin = topics.federatedInputOrigin(topic) else { return .notFederated }
         guard origin.broker != index, let address = topics.inputAddress(origin.inputTopic), address.device == nil,
               let kind = UserInputKind(rawValue: String(address.kind)), TopicLayout.federatedInputs.contains(kind),
-              let user = UserID(address.user), brokers.home(of: user) == origin.broker else { return .some(nil) }
-        return .some(origin.inputTopic)
+              let user = UserID(address.user), brokers.home(of: user) == origin.broker else { return .ignored }
+        return .input(topic: origin.inputTopic)
     }
 
     /// The refusal of an input of a user homed elsewhere, naming the user's home broker.
     func wrongHome(_ user: UserID) -> InputRejection {
         InputRejection(.wrongHome, "\(user.rawValue) is homed at broker \(brokers.home(of: user)) (\(brokers.homeURL(of: user))), not at this one (\(index), \(brokerURL)): connect there", user: user)
     }
+}
+
+/// A message under `bridge/fed/`, as a shard reads it.
+enum FederatedInput: Equatable {
+    /// Not a federated topic: an input of this broker, or anything else.
+    case notFederated
+    /// A contacts or watch list delivered from the user's own home broker, with the input topic
+    /// it was published on there: taken like an input of this broker.
+    case input(topic: String)
+    /// Another broker's copy of a list of a user not homed there (that user's home shard
+    /// already refused it), or a federated topic that is no list: ignored, and counted.
+    case ignored
 }
 
 /// Which targets, by user index, this bridge decides the views of (`BridgeConfiguration.owns`),

@@ -136,6 +136,25 @@ struct FederatedContractTests {
         }
     }
 
+    @Test("a list sent to a broker that is not the user's home is taken by no shard")
+    func wrongHomeList() async throws {
+        try await Federation.run(roles: Self.roles) { f in
+            let alice = f.id("alice")
+            try await f.settings("alice", #"{"showOnlineStatus":"contacts"}"#)
+            try await f.list("bob", "contacts", ["alice"])
+            let bob = try await f.viewer("bob")
+            try await bob.waitFor(alice, "bob, not alice's contact, sees only the user") { $0.count == 1 }
+            // alice names bob a contact, but on bob's broker (1): refused there, and the copy that
+            // broker 1's link delivers to broker 0 must be ignored by alice's shard.
+            let stray = try await f.client("alice", broker: 1)
+            try await f.send(stray, "\(alice)/contacts", #"["\#(f.id("bob"))"]"#)
+            // The sentinel, over the same link after it: bob drops alice, and shard 0 deletes the view.
+            try await f.list("bob", "contacts", [])
+            try await bob.waitForDeletion(alice)
+            #expect(bob.views(alice).allSatisfy { $0.status == nil }, "bob never became alice's contact: \(bob.describe(alice))")
+        }
+    }
+
     @Test("users read each shard's status on every broker, and nothing under bridge/fed or bridge/route")
     func accessControl() async throws {
         try await Federation.run(roles: Self.roles) { f in
