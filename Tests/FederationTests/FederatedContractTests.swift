@@ -155,7 +155,7 @@ struct FederatedContractTests {
         }
     }
 
-    @Test("users read each shard's status on every broker, and nothing under bridge/fed or bridge/route")
+    @Test("users read each shard's status on every broker, and neither read nor write under bridge/fed or bridge/route")
     func accessControl() async throws {
         try await Federation.run(roles: Self.roles) { f in
             let alice = f.id("alice")
@@ -178,6 +178,18 @@ struct FederatedContractTests {
             try await seen.waitFor("presence/v1/in/\(f.id("carol"))/contacts") { $0 == "[]" }
             let forbidden = seen.topics.filter { $0.contains("/bridge/fed/") || $0.contains("/bridge/route/") || $0.contains("/in/\(alice)/") }
             #expect(forbidden.isEmpty, "\(forbidden)")
+
+            // Nor may a user write there: a forged routed view of alice for bob, on broker 0.
+            try await snoop.publish(MQTTMessage(topic: f.topics.routedViewTopic(home: 1, viewer: .init(f.id("bob"))!, target: .init(alice)!),
+                                                payload: Array(#"{"user":"\#(alice)","status":"online","devices":[]}"#.utf8),
+                                                qos: .atLeastOnce, retain: true))
+            await snoop.waitForPublishes()
+            // The sentinel, over the same link after it: alice comes online, as shard 0 decides.
+            _ = try await f.device("alice", "phone", session: "s1")
+            try await bob.waitFor(alice, "alice online, decided by her shard") { ($0["devices"] as? [Any])?.count == 1 }
+            // (Online with no devices: a view the bridge never writes.)
+            #expect(!bob.views(alice).contains { $0.status == "online" && ($0["devices"] as? [Any])?.isEmpty == true },
+                    "the forged view never reached bob: \(bob.describe(alice))")
         }
     }
 }
