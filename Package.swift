@@ -118,6 +118,8 @@ let package = Package(
         .testTarget(name: "PresenceBenchTests", dependencies: ["LoadBenchmarks", "LocalBroker"]),
         .testTarget(name: "PresenceBridgeTests", dependencies: ["PresenceBridge", "BridgeTestSupport", "CSQLite", "LocalBroker", "MQTT", "PresenceCore"]),
         .testTarget(name: "BridgeOperationsTests", dependencies: ["BridgeOperations", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", .product(name: "Logging", package: "swift-log")]),
+        // Three federated mosquittos and three shard processes: a process of its own in scripts/test.sh.
+        .testTarget(name: "FederationTests", dependencies: ["BridgeTestSupport", "LocalBroker", "MQTT", "PresenceWire", "PresenceCore", "PresenceClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceWire", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -41,9 +41,11 @@ fi
 if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
     chown mosquitto: "$file" "$(dirname "$file")"
 fi
-# A broker started by scripts/run-local.sh rereads its password file on SIGHUP.
+# A broker started by scripts/run-local.sh rereads its password file on SIGHUP (with
+# --brokers N, the file lists every broker of the federation: they share the password file).
 pidfile=$(dirname "$file")/mosquitto.pid
-if [ -f "$pidfile" ] && kill -HUP "$(cat "$pidfile")" 2>/dev/null; then
+# shellcheck disable=SC2046  # one word per process id
+if [ -f "$pidfile" ] && kill -HUP $(cat "$pidfile") 2>/dev/null; then
     echo "user '$user' written to $file; the running broker reloaded it"
 else
     echo "user '$user' written to $file (reload or restart mosquitto to apply)"

@@ -11,8 +11,29 @@
 # the broker's WebSockets listener on 127.0.0.1:8080. Ctrl-C stops them all.
 # Add users with scripts/add-user.sh NAME PASSWORD. With data/tls/server.crt and server.key
 # (scripts/make-tls-certificates.sh makes them) the broker also listens for TLS on 8883.
+#
+#   scripts/run-local.sh --brokers 3 [--base-port 21883] [--http-port 29464] [run options...]
+#
+# Starts a federation instead (README, "Scaling out"): 3 brokers on consecutive ports from
+# --base-port (1883 by default) with the configs of scripts/make-federation.sh (in
+# data/federation/), one shard of the bridge beside each (data/shard-I/, its log in
+# data/shard-I.log, /metrics etc. on consecutive ports from --http-port), and prints the broker
+# list. All of them share data/broker/passwd, so scripts/add-user.sh adds a user to all of them.
+# --base-port alone moves the single broker (and --http-port its bridge's HTTP port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+brokers=1
+base_port=1883
+http_port=9464
+while [ $# -gt 0 ]; do
+    case $1 in
+        --brokers) brokers=$2; shift 2 ;;
+        --base-port) base_port=$2; shift 2 ;;
+        --http-port) http_port=$2; shift 2 ;;
+        *) break ;;
+    esac
+done
 scripts/install-deps.sh
 
 mkdir -p data/broker data/bridge
@@ -29,21 +50,29 @@ fi
 
 swift build -c release --product presence-bridge
 
-if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
-    echo "something already listens on 127.0.0.1:1883 (a system mosquitto? 'systemctl stop mosquitto'); using it" >&2
+if [ "$brokers" -gt 1 ]; then
+    exec scripts/run-federation.sh "$brokers" "$base_port" "$http_port" "$@"
+fi
+if [ "$base_port" != 1883 ]; then
+    sed "s|^listener 1883 127.0.0.1|listener $base_port 127.0.0.1|" mosquitto.conf > data/broker/mosquitto-$base_port.conf
+fi
+
+if (exec 3<>/dev/tcp/127.0.0.1/"$base_port") 2>/dev/null; then
+    echo "something already listens on 127.0.0.1:$base_port (a system mosquitto? 'systemctl stop mosquitto'); using it" >&2
     broker_pid=""
 else
     config=mosquitto.conf
+    [ "$base_port" = 1883 ] || config=data/broker/mosquitto-$base_port.conf
     if [ -f data/tls/server.crt ] && [ -f data/tls/server.key ]; then
+        cat "$config" deploy/mosquitto-tls.conf > data/broker/mosquitto-with-tls.conf
         config=data/broker/mosquitto-with-tls.conf
-        cat mosquitto.conf deploy/mosquitto-tls.conf > "$config"
         echo "TLS listener on 8883 (data/tls/server.crt; devices use data/tls/ca.crt)" >&2
     fi
     mosquitto -c "$config" &
     broker_pid=$!
     trap 'rm -f data/broker/mosquitto.pid; kill "$broker_pid" ${web_pid:-} 2>/dev/null; wait' EXIT
     for _ in $(seq 1 50); do
-        (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break
+        (exec 3<>/dev/tcp/127.0.0.1/"$base_port") 2>/dev/null && break
         sleep 0.1
     done
     echo "$broker_pid" > data/broker/mosquitto.pid
@@ -57,4 +86,4 @@ web_pid=$!
 echo "the page: http://127.0.0.1:$web_port/ (MQTT over WebSockets on ws://127.0.0.1:8080/mqtt; add users with scripts/add-user.sh)" >&2
 
 PRESENCE_PASSWORD_FILE=data/bridge-password "$(swift build -c release --show-bin-path)/presence-bridge" run \
-    --broker mqtt://127.0.0.1:1883 --username presence-bridge --data-dir data/bridge --http 127.0.0.1:9464 "$@"
+    --broker "mqtt://127.0.0.1:$base_port" --username presence-bridge --data-dir data/bridge --http "127.0.0.1:$http_port" "$@"

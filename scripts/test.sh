@@ -15,9 +15,12 @@ fi
 # start brokers and bridges are split over processes of their own.
 contract='PresenceBridgeTests|PresenceClientTests'
 service='BridgeOperationsTests|PresenceBenchTests'
-swift test --skip-build --skip "$contract|$service"
+# Three federated brokers and three bridge shards per test: their own process too.
+federation='FederationTests'
+swift test --skip-build --skip "$contract|$service|$federation"
 swift test --skip-build --filter "$contract"
 swift test --skip-build --filter "$service"
+swift test --skip-build --filter "$federation"
 # The page and the JavaScript SDK: their JSDoc types (tsc), the pure parts under node's test
 # runner, then two users in two headless Chromiums against mosquitto and the bridge built above.
 tsc -p web

@@ -25,6 +25,9 @@ public final class LocalBroker: Sendable {
     /// `mqtt://127.0.0.1:PORT`.
     public var url: String { "mqtt://127.0.0.1:\(port)" }
 
+    /// The broker's process id while it runs (for CPU figures from /proc).
+    public var pid: Int32? { process.withLock { $0?.pid } }
+
     /// The broker's log file.
     public var logPath: String { folder + "/mosquitto.log" }
 
@@ -52,6 +55,15 @@ public final class LocalBroker: Sendable {
     public static func start(
         configFile: String, aclFile: String, users: [String: String], extraACL: String, extraConfig: String
     ) async throws -> LocalBroker {
+        try await start(configFile: configFile, aclFile: aclFile, users: users, extraACL: extraACL, extraConfig: extraConfig, port: nil)
+    }
+
+    /// Like `start(configFile:aclFile:users:extraACL:extraConfig:)` on a port chosen beforehand
+    /// (`freePort()`), for brokers whose configs name each other's ports (a federation); nil
+    /// picks a free one. A port taken meanwhile fails the start.
+    public static func start(
+        configFile: String, aclFile: String, users: [String: String], extraACL: String, extraConfig: String, port: Int?
+    ) async throws -> LocalBroker {
         let fileManager = FileManager.default
         let folder = fileManager.temporaryDirectory.path + "/presence-broker-" + UUID().uuidString.prefix(8)
         try fileManager.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
@@ -61,8 +73,8 @@ public final class LocalBroker: Sendable {
             do {
                 return try await start(
                     folder: folder, configFile: configFile, aclFile: aclFile, users: users, extraACL: extraACL,
-                    extraConfig: extraConfig)
-            } catch let error as PortTaken where attempt < 5 {
+                    extraConfig: extraConfig, port: port ?? freePort())
+            } catch let error as PortTaken where attempt < 5 && port == nil {
                 _ = error  // another broker took the port between freePort() and mosquitto's bind: retry
             } catch {
                 try? fileManager.removeItem(atPath: folder)
@@ -73,9 +85,8 @@ public final class LocalBroker: Sendable {
 
     private static func start(
         folder: String, configFile: String, aclFile: String, users: [String: String], extraACL: String,
-        extraConfig: String
+        extraConfig: String, port: Int
     ) async throws -> LocalBroker {
-        let port = try freePort()
         let shipped = try String(contentsOfFile: configFile, encoding: .utf8)
         let acl = try String(contentsOfFile: aclFile, encoding: .utf8)
         let config = rewrite(config: shipped, folder: folder, port: port) + extraConfig + "\n"

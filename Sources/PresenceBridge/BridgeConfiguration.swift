@@ -49,6 +49,9 @@ public struct BridgeConfiguration: Sendable {
     public var receiveBuffer = 100_000
     /// The release named in `bridge/status` (`BridgeVersion.current`).
     public var version = BridgeVersion.current
+    /// This bridge's part of a federation of brokers (`--shard`, `--brokers`); nil, the default,
+    /// for one bridge beside one broker.
+    public var shard: Shard?
 
     public init() {}
 
@@ -59,6 +62,15 @@ public struct BridgeConfiguration: Sendable {
         engine.offlineGraceMilliseconds = Int64((offlineGrace * 1000).rounded())
         engine.activityTTLMilliseconds = Int64((activityTTL * 1000).rounded())
         return engine
+    }
+
+    /// True when this bridge decides the views of `target`: always, but for a shard of a
+    /// federation, which decides those of the targets homed at its broker.
+    func owns(_ target: UserID) -> Bool { shard?.owns(target) ?? true }
+
+    /// Where the view of `target` for `viewer` is published (`Shard.viewTopic`).
+    func viewTopic(viewer: UserID, target: UserID) -> String {
+        shard?.viewTopic(topics, viewer: viewer, target: target) ?? topics.viewTopic(viewer: viewer, target: target)
     }
 
     /// The MQTT connection of the bridge, with `bridge/status` offline as its will.

@@ -42,6 +42,10 @@ public struct BridgeStatistics: Sendable, Equatable {
     public var inboxHighWater = 0
     /// Publishes the broker answered with an error reason code.
     public var publishesRefused = 0
+    /// A shard of a federation: lists of users homed elsewhere taken from the links, and
+    /// federated copies ignored (a list that a broker not the user's home forwarded).
+    public var federatedInputs = 0
+    public var federatedIgnored = 0
     /// Where the time of live batches went, per stage (`PipelineTimings`).
     var pipeline = PipelineTimings.Snapshot()
 
@@ -66,6 +70,7 @@ public struct BridgeStatistics: Sendable, Equatable {
             ("tombstonesPruned", tombstonesPruned),
             ("users", users), ("devicesOnline", devicesOnline),
             ("inboxStalls", inboxStalls), ("inboxHighWater", inboxHighWater), ("publishesRefused", publishesRefused),
+            ("federatedInputs", federatedInputs), ("federatedIgnored", federatedIgnored),
         ]
         for (name, value) in counters {
             json.key(name); json.number(Int64(value))

@@ -22,6 +22,7 @@ extension BridgeWriter {
         let before = decided.count
         let users = Int32(truncatingIfNeeded: engine.userCount)
         func isStale(_ record: ViewRecord) -> Bool { record.sequence > trusted && record.sequence <= staleThrough }
+        var owned = OwnedTargets(shard: configuration.shard, users: engine.userCount)
 
         func advance() {
             do throws(StoreError) { row = try cursor.next() } catch {
@@ -30,14 +31,18 @@ extension BridgeWriter {
             }
         }
         /// A row whose view should not exist now.
+        /// (Not one of a target this shard no longer owns, as after a change of the broker
+        /// list: the target's new shard decides that view now.)
         func settleOrphan(_ record: ViewRecord) {
             guard record.viewer < users, record.target < users,
-                  record.digest != ViewDigest.deleted || isStale(record) else { return }
+                  record.digest != ViewDigest.deleted || isStale(record),
+                  owned.contains(record.target, id: { engine.userID(at: record.target) }) else { return }
             decided.append(DecidedView(viewer: record.viewer, target: record.target, payload: [],
                                        digest: ViewDigest.deleted, replacing: record.digest))
         }
 
         engine.forEachIndexedView(viewers: viewers) { viewer, target, view in
+            guard owned.contains(target, id: { engine.userID(at: target) }) else { return }
             while let record = row, (record.viewer, record.target) < (viewer, target) {
                 settleOrphan(record)
                 advance()
@@ -71,10 +76,11 @@ extension BridgeWriter {
         var repairs: [DecidedView] = []
         let sequence = store.sequence + 1
         do {
-            try store.rewriteViews(of: viewers, ids: newIDs(), sequence: sequence) { () throws(StoreError) in
+            var owned = OwnedTargets(shard: configuration.shard, users: engine.userCount)
+                try store.rewriteViews(of: viewers, ids: newIDs(), sequence: sequence) { () throws(StoreError) in
                 var failure: StoreError?
                 engine.forEachIndexedView(viewers: viewers) { viewer, target, view in
-                    guard failure == nil else { return }
+                    guard failure == nil, owned.contains(target, id: { engine.userID(at: target) }) else { return }
                     let digest = catchUp.digests.digest(of: view, target: target)
                     let held = catchUp.retained.removeValue(forKey: ViewPair.key(viewer, target)) ?? ViewDigest.deleted
                     if held != digest {

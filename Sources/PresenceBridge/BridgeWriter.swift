@@ -168,7 +168,7 @@ final class BridgeWriter {
         statistics.resyncs += 1
         readiness.noteResyncBegan(generation: outbox.beginGeneration())
         decided.removeAll(keepingCapacity: true)
-        let resync = Resync(topics: configuration.topics, startedAt: now,
+        let resync = Resync(topics: configuration.topics, shard: configuration.shard, startedAt: now,
                             timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
         // Views may be stale until the resync ends: say so, also to a broker that came back from
         // a crash with an `online` of ours in its saved state.
@@ -342,7 +342,7 @@ final class BridgeWriter {
     private func restartAsReadBack(at now: Timestamp) {
         catchUp = nil
         readiness.noteResyncBegan(generation: outbox.beginGeneration())
-        var resync = Resync(topics: configuration.topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
+        var resync = Resync(topics: configuration.topics, shard: configuration.shard, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
         phase = .resyncing
         beginReadBack(&resync, at: now)
     }
@@ -379,18 +379,46 @@ final class BridgeWriter {
                 if message.retain { resync?.checkpoint = Checkpoint(payload: message.payload) }
                 return
             }
-            if case .views? = resync?.stage, let pair = topics.viewPair(message.topic) {
-                noteRetainedView(message, viewer: pair.viewer, target: pair.target)
+            if case .views? = resync?.stage {
+                if let shard = configuration.shard {
+                    if let pair = shard.ownViewPair(topics, message.topic) {
+                        noteRetainedView(message, viewer: Substring(pair.viewer.rawValue), target: Substring(pair.target.rawValue))
+                    }
+                    if topics.viewPair(message.topic) != nil || topics.routedViewPair(message.topic) != nil { return }
+                } else if let pair = topics.viewPair(message.topic) {
+                    noteRetainedView(message, viewer: pair.viewer, target: pair.target)
+                    return
+                }
+            }
+        }
+        // A shard of a federation also takes the lists of users homed elsewhere, as their home
+        // broker's links deliver them; its user is told of a bad one by the home shard.
+        var topic = message.topic
+        var federated = false
+        if let shard = configuration.shard {
+            switch shard.federatedInput(topics, message.topic) {
+            case .notFederated:
+                break
+            case .input(let delivered):
+                topic = delivered
+                federated = true
+            case .ignored:
+                statistics.federatedIgnored += 1
                 return
             }
         }
-        guard let address = topics.inputAddress(message.topic) else { return }
+        guard let address = topics.inputAddress(topic) else { return }
         statistics.messagesIn += 1
         let user = UserID(address.user)
         let live = !message.retain
+        if let shard = configuration.shard, !federated, let user, !shard.owns(user) {
+            reject(shard.wrongHome(user), topic: topic, notify: true)
+            return
+        }
+        if federated { statistics.federatedInputs += 1 }
         if live, let user, case .drop(let notify) = rateLimiter.admit(user, at: now) {
             reject(InputRejection(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
-                   topic: message.topic, notify: notify)
+                   topic: topic, notify: notify && !federated)
             return
         }
         // Settings and lists: a retained replay of the payload last applied is no news.
@@ -408,7 +436,7 @@ final class BridgeWriter {
         do {
             input = try decoder.decode(address, user: user, payload: message.payload)
         } catch {
-            reject(error, topic: message.topic, notify: true)
+            reject(error, topic: topic, notify: !federated)
             return
         }
         do {
@@ -418,7 +446,7 @@ final class BridgeWriter {
                 appliedInputs.note(AppliedInput(user: index, kind: applied.kind, digest: applied.digest))
             }
         } catch {
-            reject(error, topic: message.topic, notify: true)
+            reject(error, topic: topic, notify: !federated)
         }
     }
 
@@ -456,6 +484,11 @@ final class BridgeWriter {
         var encoder = CachingViewEncoder()
         var previousEncoder = CachingViewEncoder()
         for change in output.viewChanges {
+            switch change {
+            case .publish(_, let target, _, _), .delete(_, let target, _):
+                // A shard decides the views of its own targets only; another shard decides the rest.
+                guard configuration.owns(target) else { continue }
+            }
             switch change {
             case .publish(let viewer, let target, let view, let previous):
                 guard let viewerIndex = engine.userIndex(of: viewer), let targetIndex = engine.userIndex(of: target) else { continue }
@@ -648,7 +681,7 @@ final class BridgeWriter {
 
     /// Hands one decided view to the outbox.
     func enqueue(_ view: DecidedView) {
-        let topic = configuration.topics.viewTopic(viewer: engine.userID(at: view.viewer), target: engine.userID(at: view.target))
+        let topic = configuration.viewTopic(viewer: engine.userID(at: view.viewer), target: engine.userID(at: view.target))
         outbox.enqueueView(topic: topic, payload: view.payload, digest: view.digest, replacing: view.replacing)
         if view.payload.isEmpty {
             statistics.viewsDeleted += 1

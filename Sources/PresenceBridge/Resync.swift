@@ -33,6 +33,9 @@ struct Resync {
     /// When the latest retained message arrived (or the stage started).
     private var lastReplayedAt: Timestamp
     private let topics: TopicLayout
+    /// A shard of a federation also takes the lists delivered by the links, and reads back its
+    /// routed views beside its local ones (`Shard`).
+    private let shard: Shard?
     /// The broker's checkpoint, as replayed.
     var checkpoint: Checkpoint?
     /// Digests of the retained views the broker holds (stage `.views` only), by user index pair
@@ -43,8 +46,9 @@ struct Resync {
     /// With a batched read-back: the viewers of the batch in flight (their `out/{viewer}/+`).
     private(set) var viewerFilters: [String]?
 
-    init(topics: TopicLayout, startedAt: Timestamp, timeoutMilliseconds: Int64) {
+    init(topics: TopicLayout, shard: Shard? = nil, startedAt: Timestamp, timeoutMilliseconds: Int64) {
         self.topics = topics
+        self.shard = shard
         syncTopic = Self.newSyncTopic(topics)
         syncTopics = [syncTopic]
         self.startedAt = startedAt
@@ -55,8 +59,8 @@ struct Resync {
     /// What to subscribe to for the current stage.
     var filters: [String] {
         switch stage {
-        case .inputs: [topics.inputFilter, topics.checkpointTopic, syncTopic]
-        case .views: (viewerFilters ?? [topics.viewFilter]) + [syncTopic]
+        case .inputs: [topics.inputFilter, topics.checkpointTopic, syncTopic] + (shard == nil ? [] : topics.federatedInputFilters)
+        case .views: (viewerFilters ?? [topics.viewFilter] + (shard == nil ? [] : [topics.routedViewFilter])) + [syncTopic]
         }
     }
 
@@ -73,7 +77,7 @@ struct Resync {
     /// one batch of viewers (called again for each next batch).
     mutating func beginViews(at now: Timestamp, viewers: [UserID]? = nil) {
         stage = .views
-        viewerFilters = viewers.map { $0.map { topics.viewFilter(of: $0) } }
+        viewerFilters = viewers.map { $0.map { shard?.viewFilter(topics, of: $0) ?? topics.viewFilter(of: $0) } }
         syncTopic = Self.newSyncTopic(topics)
         syncTopics.append(syncTopic)
         markerSeen = false

@@ -32,11 +32,13 @@ public struct InputRejection: Error, Sendable, Equatable, CustomStringConvertibl
         public static let tooManyDevices = Code("too-many-devices")
         /// The user sent more inputs a second than the bridge's rate limit.
         public static let rateLimited = Code("rate-limited")
+        /// A shard of a federation got an input of a user homed at another broker.
+        public static let wrongHome = Code("wrong-home")
 
         /// The codes this version can produce, in the order `bridge/stats` lists them.
         public static let known: [Code] = [
             .unknownTopic, .invalidID, .payloadTooLarge, .invalidJSON, .invalidField, .listTooLong,
-            .tooManyDevices, .rateLimited,
+            .tooManyDevices, .rateLimited, .wrongHome,
         ]
 
         /// The raw value.

@@ -11,6 +11,6 @@ struct PresenceBenchCommand: AsyncParsableCommand {
         commandName: "presence-bench",
         abstract: "Benchmarks: the bridge under load, the MQTT transport, the presence engine (release build).",
         subcommands: [LoadBenchCommand.self, TransportBenchCommand.self, EngineBenchCommand.self, DevicesBenchCommand.self,
-                      NullBridgeCommand.self]
+                      NullBridgeCommand.self, FederationBenchCommand.self]
     )
 }

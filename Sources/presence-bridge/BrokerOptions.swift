@@ -20,6 +20,8 @@ struct BrokerOptions: ParsableArguments {
     var logFormat: String?
 
     var brokerURL: String { get throws { try setting(broker, "PRESENCE_BROKER", default: "mqtt://127.0.0.1:1883") } }
+    /// The broker URL only when given (`--broker` or `PRESENCE_BROKER`).
+    var explicitBrokerURL: String? { setting(broker, "PRESENCE_BROKER") }
     var topicPrefix: String { get throws { try setting(prefix, "PRESENCE_PREFIX", default: "presence/v1") } }
     var caFile: String? { setting(cafile, "PRESENCE_CAFILE") }
 

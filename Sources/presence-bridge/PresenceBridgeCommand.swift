@@ -8,6 +8,6 @@ struct PresenceBridgeCommand: AsyncParsableCommand {
         commandName: "presence-bridge",
         abstract: "Presence for MQTT: who is online, away or offline, last seen and activity, with privacy.",
         version: BridgeVersion.current,
-        subcommands: [RunCommand.self, ClientCommand.self, WatchCommand.self]
+        subcommands: [RunCommand.self, ClientCommand.self, WatchCommand.self, HomeCommand.self]
     )
 }

@@ -32,6 +32,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Views a resync decides at a time before the outbox drains: bounds its memory (PRESENCE_RESYNC_SLICE; 20000).") var resyncSlice: Int?
     @Option(help: "Most received messages waiting for the writer; when full, the MQTT client stops reading until the writer takes them (PRESENCE_RECEIVE_BUFFER; 100000).") var receiveBuffer: Int?
     @Option(help: "Serve /metrics, /livez and /readyz for operators on HOST:PORT, e.g. 127.0.0.1:9464 (PRESENCE_HTTP; off).") var http: String?
+    @Option(help: "This bridge's shard in a federation of brokers: it runs beside broker SHARD (0-based) of --brokers and owns the users homed there (PRESENCE_SHARD; off).") var shard: Int?
+    @Option(help: "The federation's broker URLs, comma-separated, in order; the same list everywhere (PRESENCE_BROKERS; with --shard).") var brokers: String?
     @Option(help: "Most retained views a read-back asks for at once, else batches of viewers; well under the broker's max_queued_messages (PRESENCE_READ_BACK_BATCH; 200000).") var readBackBatch: Int?
 
     func run() async throws {
@@ -39,7 +41,9 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("presence-bridge \(BridgeVersion.current) starting", metadata: ["version": "\(BridgeVersion.current)"])
 
         var configuration = BridgeConfiguration()
-        configuration.brokerURL = try connection.brokerURL
+        configuration.shard = try federationShard()
+        configuration.brokerURL = try configuration.shard.flatMap { shard in connection.explicitBrokerURL ?? shard.brokerURL }
+            ?? connection.brokerURL
         configuration.username = setting(username, "PRESENCE_USERNAME") ?? configuration.username
         configuration.password = try connection.password()
         configuration.caFile = connection.caFile
@@ -101,6 +105,22 @@ struct RunCommand: AsyncParsableCommand {
             try await group.run()
             tasks.cancelAll()
         }
+    }
+
+    /// `--shard` and `--brokers` (or their variables), both or neither.
+    private func federationShard() throws -> Shard? {
+        let list = setting(brokers, "PRESENCE_BROKERS")
+        let index = try setting(shard, "PRESENCE_SHARD", default: -1)
+        guard let list else {
+            if index >= 0 { throw ValidationError("--shard needs --brokers (or PRESENCE_BROKERS)") }
+            return nil
+        }
+        guard let homes = HomeBrokers(list: list) else { throw ValidationError("--brokers must list distinct broker URLs, comma-separated") }
+        guard index >= 0 else { throw ValidationError("--brokers needs --shard (or PRESENCE_SHARD): which of the brokers this bridge runs beside") }
+        guard let shard = Shard(index: index, brokers: homes) else {
+            throw ValidationError("--shard \(index) is not in the list of \(homes.count) brokers (0 to \(homes.count - 1))")
+        }
+        return shard
     }
 
     private func positive(_ value: Double, _ name: String) throws -> Double {
