@@ -25,7 +25,8 @@ final class BridgeWriter {
     let store: PresenceStore
     let logger: Logger
     private let decoder: InputDecoder
-    private let startedAt: Timestamp
+    /// When the service started: the wall time for `bridge/status`, the instant for uptime.
+    private let started: ClockReading
     /// Asks for another turn of the writer soon (posts a tick to its inbox).
     private let wake: @Sendable () -> Void
 
@@ -40,7 +41,7 @@ final class BridgeWriter {
     /// The end of the resync, while `phase` is `.live` and the bridge not yet ready.
     var catchUp: CatchUp?
     var statistics = BridgeStatistics()
-    private var nextStatsAt: Timestamp
+    private var nextStatsAt: MonotonicInstant
     private var hasBeenLive = false
     private var hasResynced = false
 
@@ -51,11 +52,11 @@ final class BridgeWriter {
     private var durable: [DurableChange] = []
     var decided: [DecidedView] = []
 
-    private var nextCheckpointAt: Timestamp
+    private var nextCheckpointAt: MonotonicInstant
     /// The sequence of the latest checkpoint queued.
     private var checkpointQueued: Int64 = 0
     /// Checkpoints known to have reached the connection, oldest first, for pruning tombstones.
-    private var checkpointsSent: [(at: Timestamp, sequence: Int64)] = []
+    private var checkpointsSent: [(at: MonotonicInstant, sequence: Int64)] = []
 
     /// The MQTT client's counters, for the gauges of `bridge/stats`.
     private let transport: @Sendable () -> MQTTClientStatistics
@@ -68,7 +69,7 @@ final class BridgeWriter {
     /// Where the time of live batches goes (`PipelineTimings`).
     let timings: PipelineTimings
 
-    init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore, logger: Logger, startedAt: Timestamp,
+    init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore, logger: Logger, started: ClockReading,
          timings: PipelineTimings, readiness: Readiness, transport: @escaping @Sendable () -> MQTTClientStatistics,
          wake: @escaping @Sendable () -> Void) {
         self.wake = wake
@@ -79,13 +80,13 @@ final class BridgeWriter {
         self.outbox = outbox
         self.store = store
         self.logger = logger
-        self.startedAt = startedAt
+        self.started = started
         decoder = InputDecoder(topics: configuration.topics, maximumList: configuration.maximumList,
                                maximumWatch: configuration.maximumWatch)
         engine = PresenceEngine(configuration: configuration.engine)
         rateLimiter = RateLimiter(rate: configuration.rateLimit)
-        nextStatsAt = startedAt
-        nextCheckpointAt = startedAt
+        nextStatsAt = started.instant
+        nextCheckpointAt = started.instant
     }
 
     /// Caught up: live, and every view the last resync decided queued in the outbox. Not yet
@@ -133,7 +134,7 @@ final class BridgeWriter {
                 break  // the MQTT client logs it and tries again
             }
         }
-        let now = Timestamp.now()
+        let now = MonotonicInstant.now()
         if let deadline = wakeTime(), now >= deadline { tick(at: now) }
         flush()
         advanceResync(at: now)
@@ -143,7 +144,7 @@ final class BridgeWriter {
 
     /// `bridge/stats` once more as soon as a resync's views are handed to the broker (the
     /// publisher wakes the writer then), so that it shows the resync's duration.
-    private func refreshStatisticsAfterResync(at now: Timestamp) {
+    private func refreshStatisticsAfterResync(at now: MonotonicInstant) {
         let completed = readiness.current.resyncsCompleted
         guard completed != statsAfterResyncs else { return }
         statsAfterResyncs = completed
@@ -151,9 +152,9 @@ final class BridgeWriter {
     }
 
     /// How long the writer may wait for input before a timer of its own is due (nil: no timer).
-    func timeUntilNextDeadline(from now: Timestamp) -> Duration? {
+    func timeUntilNextDeadline(from now: MonotonicInstant) -> Duration? {
         guard let deadline = wakeTime() else { return nil }
-        return .milliseconds(max(deadline.millisecondsSinceEpoch - now.millisecondsSinceEpoch, 0))
+        return .milliseconds(max(deadline - now, 0))
     }
 
     // MARK: - Resynchronisation
@@ -164,7 +165,7 @@ final class BridgeWriter {
     ///
     /// The subscription goes out first, so that the broker replays while the store loads (its
     /// messages wait in the MQTT client's buffer until the engine is ready for them).
-    func beginResync(at now: Timestamp) {
+    func beginResync(at now: MonotonicInstant) {
         statistics.resyncs += 1
         readiness.noteResyncBegan(generation: outbox.beginGeneration())
         decided.removeAll(keepingCapacity: true)
@@ -198,7 +199,7 @@ final class BridgeWriter {
         self.resync = resync
         phase = .resyncing
         logger.info("store loaded; resynchronising with the broker's retained inputs", metadata: [
-            "users": "\(engine.userCount)", "milliseconds": "\(Timestamp.now().millisecondsSinceEpoch - now.millisecondsSinceEpoch)",
+            "users": "\(engine.userCount)", "milliseconds": "\(MonotonicInstant.now() - now)",
         ])
     }
 
@@ -209,7 +210,7 @@ final class BridgeWriter {
     }
 
     /// Moves a resync on once its stage's replay is complete.
-    private func advanceResync(at now: Timestamp) {
+    private func advanceResync(at now: MonotonicInstant) {
         guard case .resyncing = phase, var resync, resync.isStageComplete(at: now) else { return }
         if !resync.markerSeen {
             logger.warning("retained replay not confirmed by the sync marker; going on after the timeout")
@@ -220,7 +221,7 @@ final class BridgeWriter {
                 statistics.resyncsFromCheckpoint += 1
                 logger.info("replay complete; reconciling from the views record", metadata: [
                     "checkpoint": "\(checkpoint.sequence)", "record": "\(store.sequence)",
-                    "milliseconds": "\(now.millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch)",
+                    "milliseconds": "\(now - resync.startedAt)",
                 ])
                 beginCatchUp(CatchUp(source: .record(trusted: checkpoint.sequence, staleThrough: store.sequence),
                                      startedAt: resync.startedAt, users: engine.userCount), resync)
@@ -243,7 +244,7 @@ final class BridgeWriter {
             statistics.resyncsReadBack += 1
             logger.info("replay complete; reconciling with the retained views", metadata: [
                 "retained-views": "\(resync.retainedViews.count + resync.strayViews.count)",
-                "milliseconds": "\(now.millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch)",
+                "milliseconds": "\(now - resync.startedAt)",
             ])
             let retained = resync.retainedViews
             let strays = resync.strayViews
@@ -257,7 +258,7 @@ final class BridgeWriter {
 
     /// Starts reading the retained views back: at once when there are at most
     /// `readBackBatch` views to expect, else the first batch of viewers.
-    private func beginReadBack(_ resync: inout Resync, at now: Timestamp) {
+    private func beginReadBack(_ resync: inout Resync, at now: MonotonicInstant) {
         var expected = 0
         for viewer in 0..<Int32(truncatingIfNeeded: engine.userCount) { expected += engine.heldViewEstimate(of: viewer) }
         readBackNext = 0
@@ -296,7 +297,7 @@ final class BridgeWriter {
     /// Reconciles the next slice of viewers if the outbox has room (else the outbox wakes the
     /// writer when it drains), then lets the inputs that came meanwhile go first (`wake`).
     /// After the last slice the bridge is ready.
-    private func advanceCatchUp(at now: Timestamp) {
+    private func advanceCatchUp(at now: MonotonicInstant) {
         let slice = max(configuration.resyncSlice, 1)
         if var catchUp = self.catchUp, outbox.wakeWhenDrained(below: slice / 2) {
             self.catchUp = nil  // mutate the only copy
@@ -339,7 +340,7 @@ final class BridgeWriter {
     }
 
     /// The views record failed while catching up: trust nothing, read every view back.
-    private func restartAsReadBack(at now: Timestamp) {
+    private func restartAsReadBack(at now: MonotonicInstant) {
         catchUp = nil
         readiness.noteResyncBegan(generation: outbox.beginGeneration())
         var resync = Resync(topics: configuration.topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
@@ -349,16 +350,16 @@ final class BridgeWriter {
 
     /// Every view the resync decided is in the outbox: `bridge/status` online goes behind
     /// them, and the bridge is ready once the publisher has handed it to the broker (`Readiness`).
-    private func finishResync(_ catchUp: CatchUp, at now: Timestamp) {
+    private func finishResync(_ catchUp: CatchUp, at now: MonotonicInstant) {
         self.catchUp = nil
         hasBeenLive = true
         statistics.viewsRepaired += catchUp.repaired
         let source = if case .record = catchUp.source { "views record" } else { "read-back" }
         logger.info("resync decided; its views are on their way to the broker", metadata: [
             "from": "\(source)", "views-repaired": "\(catchUp.repaired)",
-            "milliseconds": "\(now.millisecondsSinceEpoch - catchUp.startedAt.millisecondsSinceEpoch)",
+            "milliseconds": "\(now - catchUp.startedAt)",
         ])
-        let online = MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
+        let online = MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: started.wall),
                                  qos: .atLeastOnce, retain: true)
         outbox.enqueue(.resyncComplete(online, generation: outbox.generation,
                                        CompletedResync(source: source, viewsRepaired: catchUp.repaired, startedAt: catchUp.startedAt)))
@@ -367,10 +368,10 @@ final class BridgeWriter {
 
     // MARK: - Messages
 
-    private func receive(_ message: MQTTMessage, at now: Timestamp) {
+    private func receive(_ message: MQTTMessage, at now: ClockReading) {
         let topics = configuration.topics
         if case .resyncing = phase, resync != nil {
-            if message.retain { resync?.noteReplayed(at: now) }
+            if message.retain { resync?.noteReplayed(at: now.instant) }
             if message.topic == resync?.syncTopic {
                 resync?.markerSeen = true
                 return
@@ -388,7 +389,7 @@ final class BridgeWriter {
         statistics.messagesIn += 1
         let user = UserID(address.user)
         let live = !message.retain
-        if live, let user, case .drop(let notify) = rateLimiter.admit(user, at: now) {
+        if live, let user, case .drop(let notify) = rateLimiter.admit(user, at: now.instant) {
             reject(InputRejection(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
                    topic: message.topic, notify: notify)
             return
@@ -484,7 +485,7 @@ final class BridgeWriter {
 
     // MARK: - Timers
 
-    private func tick(at now: Timestamp) {
+    private func tick(at now: MonotonicInstant) {
         take(engine.tick(at: now))
         if now >= nextStatsAt, hasBeenLive {
             publishStatistics(at: now)
@@ -494,9 +495,10 @@ final class BridgeWriter {
         }
     }
 
-    private func publishStatistics(at now: Timestamp) {
+    private func publishStatistics(at now: MonotonicInstant) {
         refreshGauges()
-        outbox.enqueue(MQTTMessage(topic: configuration.topics.statsTopic, payload: statistics.json(startedAt: startedAt, now: now),
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.statsTopic,
+                                   payload: statistics.json(startedAt: started.wall, uptimeMilliseconds: now - started.instant),
                                    qos: .atMostOnce, retain: true))
         nextStatsAt = now.adding(seconds: configuration.statsInterval)
         rateLimiter.forgetIdle(at: now)
@@ -527,8 +529,8 @@ final class BridgeWriter {
 
     /// The earliest of the writer's own deadlines: the engine's next timer, the replay's
     /// timeout, the next checkpoint and the next `bridge/stats`.
-    private func wakeTime() -> Timestamp? {
-        var times: [Timestamp] = []
+    private func wakeTime() -> MonotonicInstant? {
+        var times: [MonotonicInstant] = []
         if let deadline = engine.nextDeadline { times.append(deadline) }
         switch phase {
         case .resyncing: if let resync { times.append(resync.deadline) }
@@ -544,7 +546,7 @@ final class BridgeWriter {
     /// Queues the checkpoint marker behind every view decided so far (all batches up to the
     /// store's sequence are in the outbox before it), when there is news or `force`; and forgets
     /// the tombstones that a checkpoint sent long enough ago covers.
-    private func queueCheckpoint(at now: Timestamp, force: Bool) {
+    private func queueCheckpoint(at now: MonotonicInstant, force: Bool) {
         nextCheckpointAt = now.adding(seconds: configuration.checkpointInterval)
         // Not while catching up: the record's rows not reconciled yet may be stale, and a later
         // checkpoint on the broker would make a restart trust them.
@@ -562,10 +564,10 @@ final class BridgeWriter {
 
     /// A tombstone may go once the broker has certainly saved a state without that view: a
     /// checkpoint covering it was sent more than `tombstoneRetention` ago (see its doc).
-    private func pruneTombstones(at now: Timestamp) {
+    private func pruneTombstones(at now: MonotonicInstant) {
         let retention = Int64(configuration.tombstoneRetention * 1000)
         var through: Int64?
-        while let first = checkpointsSent.first, now.millisecondsSinceEpoch - first.at.millisecondsSinceEpoch >= retention {
+        while let first = checkpointsSent.first, now - first.at >= retention {
             through = first.sequence
             checkpointsSent.removeFirst()
         }
@@ -693,9 +695,9 @@ struct CachingViewEncoder {
     }
 }
 
-extension Timestamp {
-    func adding(seconds: Double) -> Timestamp {
-        let (sum, overflow) = millisecondsSinceEpoch.addingReportingOverflow(Int64(seconds * 1000))
-        return Timestamp(millisecondsSinceEpoch: overflow ? .max : sum)
+extension MonotonicInstant {
+    /// The instant `seconds` after this one (saturating).
+    func adding(seconds: Double) -> MonotonicInstant {
+        self + Int64(seconds * 1000)
     }
 }

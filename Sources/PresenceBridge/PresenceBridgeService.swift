@@ -126,10 +126,10 @@ public final class PresenceBridgeService: Service, Sendable {
         let outbox = Outbox(whenDrained: { inbox.wake() })
         runningOutbox.withLock { $0 = outbox }
         defer { runningOutbox.withLock { $0 = nil } }
-        let startedAt = Timestamp.now()
+        let started = ClockReading.now()
         let timings = PipelineTimings(metrics: metrics)
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
-                                  logger: logger, startedAt: startedAt, timings: timings, readiness: readiness,
+                                  logger: logger, started: started, timings: timings, readiness: readiness,
                                   transport: { client.statistics }, wake: { inbox.wake() })
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
@@ -151,7 +151,7 @@ public final class PresenceBridgeService: Service, Sendable {
             // is not read any more, so the network thread must never wait for room in it.
             inbox.stopTaking()
             outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic,
-                                       payload: configuration.statusPayload(online: false, startedAt: startedAt),
+                                       payload: configuration.statusPayload(online: false, startedAt: started.wall),
                                        qos: .atLeastOnce, retain: true))
             outbox.close()
             await group.waitForAll()
