@@ -483,11 +483,16 @@ final class Connection: @unchecked Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Waits `delay` on the monotonic clock, or until stopped. NSCondition's waits end at a wall
+    /// time, so each is a slice of at most 0.25 s: a step of the wall clock cannot stretch the
+    /// back-off by more than that.
     private func sleepBeforeRetry(_ delay: Duration) {
-        let deadline = Date(timeIntervalSinceNow: MQTTReconnectPolicy.seconds(delay))
+        let deadline = ContinuousClock.now + delay
         sleeper.lock()
-        while stopSignal.load(ordering: .acquiring) == 0 && Date() < deadline {
-            _ = sleeper.wait(until: deadline)
+        while stopSignal.load(ordering: .acquiring) == 0 {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { break }
+            _ = sleeper.wait(until: Date(timeIntervalSinceNow: MQTTReconnectPolicy.seconds(min(remaining, .milliseconds(250)))))
         }
         sleeper.unlock()
     }
