@@ -52,6 +52,10 @@ final class Connection: @unchecked Sendable {
         var firstConnect: CheckedContinuation<Result<Void, MQTTError>, Never>?
         var connackError: MQTTError?
         var disconnectReason: String?
+        /// The reason code of the broker's DISCONNECT that ended this connection, if it sent one.
+        var disconnectReasonCode: Int32?
+        /// Why the client ended by itself, for good (`MQTTClient.endError`).
+        var endError: MQTTError?
         /// The filters to restore after a reconnect without a session, in subscription order.
         var subscriptions: [(filter: String, qos: QoS)] = []
         var subscribeWaiters: [Int32: SubscribeWaiter] = [:]
@@ -95,6 +99,8 @@ final class Connection: @unchecked Sendable {
     /// Messages received (the inbound buffer counts events too).
     let messagesReceived = Atomic<Int>(0)
     let state = Mutex(State())
+    /// MQTT 5's DISCONNECT reason code "session taken over" (0x8E).
+    static let sessionTakenOver: Int32 = 0x8E
     let stopSignal = Atomic<UInt8>(0)
     /// `dropConnection()` asked to close the socket without DISCONNECT and reconnect.
     let dropRequested = Atomic<Bool>(false)
@@ -303,6 +309,7 @@ final class Connection: @unchecked Sendable {
             state.withLock { state in
                 state.connackError = nil
                 state.disconnectReason = nil
+                state.disconnectReasonCode = nil
             }
             var failure: MQTTError?
             if let makeWill = configuration.makeWill {
@@ -421,6 +428,14 @@ final class Connection: @unchecked Sendable {
                 }
                 if stopping || !configuration.reconnect.enabled {
                     state.phase = .closed
+                    return (.stop, event, nil, error)
+                }
+                if state.disconnectReasonCode == Self.sessionTakenOver, !configuration.reconnectsWhenTakenOver {
+                    state.phase = .closed
+                    state.endError = MQTTError(
+                        code: .sessionTakenOver,
+                        message: "another connection with client id '\(configuration.clientID)' took the session over",
+                        reasonCode: Self.sessionTakenOver)
                     return (.stop, event, nil, error)
                 }
                 state.phase = .reconnecting

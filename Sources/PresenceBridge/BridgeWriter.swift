@@ -44,6 +44,10 @@ final class BridgeWriter {
     private var nextStatsAt: MonotonicInstant
     private var hasBeenLive = false
     private var hasResynced = false
+    /// This process's claim on the prefix (`BridgeClaim`), published at the first connection.
+    private let claim = BridgeClaim.random()
+    /// Set when a replay showed another bridge's claim: this one stands down, and handles nothing more.
+    private(set) var takenOver: BridgeTakenOver?
 
     /// The settings and list payloads last applied, to skip their retained replays unread.
     private var appliedInputs = AppliedInputs()
@@ -103,6 +107,7 @@ final class BridgeWriter {
     /// off the network thread) to taken to queued, and a marker behind its views times the
     /// rest of the way in the publisher (`PipelineTimings`).
     func handle(_ batch: [MQTTInbound], arrival: ContinuousClock.Instant? = nil) {
+        guard takenOver == nil else { return }
         let taken = ContinuousClock.now
         let timed = arrival != nil && isCaughtUp
         let viewsBefore = statistics.viewsPublished + statistics.viewsDeleted
@@ -138,6 +143,7 @@ final class BridgeWriter {
         if let deadline = wakeTime(), now >= deadline { tick(at: now) }
         flush()
         advanceResync(at: now)
+        guard takenOver == nil else { return }
         advanceCatchUp(at: now)
         refreshStatisticsAfterResync(at: now)
     }
@@ -175,6 +181,9 @@ final class BridgeWriter {
         // a crash with an `online` of ours in its saved state.
         outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: false, startedAt: nil),
                                    qos: .atLeastOnce, retain: true))
+        // The first connection claims the prefix before it subscribes, so that its own replay
+        // shows its claim; after a gap, the replay tells whether another bridge claimed it since.
+        if !hasResynced { publishClaim() }
         requestReplay(resync)
         // The devices present before the gap: the ones this process knew, or at a start the
         // ones the store kept (with their sessions, so a stale will the broker now holds as the
@@ -203,6 +212,22 @@ final class BridgeWriter {
         ])
     }
 
+    /// Claims the prefix for this process (`BridgeClaim`).
+    private func publishClaim() {
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.claimTopic, payload: claim.payload, qos: .atLeastOnce, retain: true))
+    }
+
+    /// Another bridge claimed the prefix while this one was away: it took this one's session
+    /// over, and serves now. This one decides nothing more (the service stops it).
+    private func standDown(_ other: BridgeClaim) {
+        takenOver = BridgeTakenOver(clientID: configuration.clientID,
+                                    sign: "bridge/claim names instance \(other.text), not this bridge's \(claim.text)")
+        resync = nil
+        catchUp = nil
+        phase = .disconnected
+        wake()
+    }
+
     /// Subscribes for the resync's current stage, then sends its sync marker.
     private func requestReplay(_ resync: Resync) {
         outbox.enqueue(.subscribe(resync.filters))
@@ -217,6 +242,11 @@ final class BridgeWriter {
         }
         switch resync.stage {
         case .inputs:
+            if let other = resync.claim, other != claim {
+                standDown(other)
+                return
+            }
+            if resync.claim == nil { publishClaim() }  // a broker that lost its retained state
             if let checkpoint = resync.checkpoint, checkpoint.epoch == store.epoch, checkpoint.sequence <= store.sequence {
                 statistics.resyncsFromCheckpoint += 1
                 logger.info("replay complete; reconciling from the views record", metadata: [
@@ -285,7 +315,7 @@ final class BridgeWriter {
 
     /// The replay is in: inputs' views flow again, and the reconciliation runs slice by slice.
     private func beginCatchUp(_ catchUp: CatchUp, _ resync: Resync) {
-        var filters = [configuration.topics.checkpointTopic] + resync.syncTopics
+        var filters = [configuration.topics.checkpointTopic, configuration.topics.claimTopic] + resync.syncTopics
         if case .views = resync.stage { filters += resync.filters.filter { !resync.syncTopics.contains($0) } }
         outbox.enqueue(.unsubscribe(filters))
         self.resync = nil
@@ -378,6 +408,10 @@ final class BridgeWriter {
             }
             if message.topic == topics.checkpointTopic {
                 if message.retain { resync?.checkpoint = Checkpoint(payload: message.payload) }
+                return
+            }
+            if message.topic == topics.claimTopic {
+                if message.retain { resync?.claim = BridgeClaim(payload: message.payload) }
                 return
             }
             if case .views? = resync?.stage, let pair = topics.viewPair(message.topic) {

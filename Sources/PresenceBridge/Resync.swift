@@ -36,6 +36,8 @@ struct Resync {
     private let topics: TopicLayout
     /// The broker's checkpoint, as replayed.
     var checkpoint: Checkpoint?
+    /// The broker's `bridge/claim`, as replayed.
+    var claim: BridgeClaim?
     /// Digests of the retained views the broker holds (stage `.views` only), by user index pair
     /// (`ViewPair`), and by topic for those naming users the engine does not know.
     var retainedViews: [UInt64: UInt64] = [:]
@@ -56,7 +58,7 @@ struct Resync {
     /// What to subscribe to for the current stage.
     var filters: [String] {
         switch stage {
-        case .inputs: [topics.inputFilter, topics.checkpointTopic, syncTopic]
+        case .inputs: [topics.inputFilter, topics.checkpointTopic, topics.claimTopic, syncTopic]
         case .views: (viewerFilters ?? [topics.viewFilter]) + [syncTopic]
         }
     }
