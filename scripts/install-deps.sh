@@ -2,11 +2,11 @@
 # Installs what the bridge needs from Debian's packages, only where it is missing:
 # the broker and its clients, libmosquitto's headers, SQLite's headers, pkg-config, openssl
 # (scripts/make-tls-certificates.sh and the TLS tests), systemd (systemd-analyze checks the
-# shipped units); for the tests of /metrics, prometheus_client from PyPI (its text-format
+# shipped units), faketime (libfaketime steps the wall clock under a bridge in the tests); for the tests of /metrics, prometheus_client from PyPI (its text-format
 # parser reads the exposition back); for the browser SDK and its tests, the packages below and
 # the section "The browser" at the end.
 set -euo pipefail
-packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd)
+packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd faketime)
 # The browser: MQTT.js and what bundles it (scripts/build-web-bundle.sh), TypeScript to check
 # the SDK's JSDoc types (tsc -p web), headless Chromium and its WebDriver for Tests/Browser, a
 # font with the status dots (🟢🟡⚫) for its screenshots, and nginx, which Tests/Browser runs

@@ -33,7 +33,12 @@ public struct BridgeStatistics: Sendable, Equatable {
     public var viewsSequence: Int64 = 0
     public var checkpointSequence: Int64 = 0
     public var tombstonesPruned = 0
+    /// Participants (users that sent inputs of their own), and every id the engine holds
+    /// (participants and users named in lists); ids nobody names any more are forgotten
+    /// (`idsForgotten` so far).
     public var users = 0
+    public var internedIDs = 0
+    public var idsForgotten = 0
     public var devicesOnline = 0
     public var lastResyncMilliseconds: Int64 = 0
     /// Times the MQTT network thread found the writer's inbox full (`--receive-buffer`) and
@@ -54,11 +59,12 @@ public struct BridgeStatistics: Sendable, Equatable {
     /// All rejected inputs, whatever the reason.
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
 
-    func json(startedAt: Timestamp, now: Timestamp) -> [UInt8] {
+    /// `startedAt` by the wall clock; the uptime measured on the monotonic clock.
+    func json(startedAt: Timestamp, uptimeMilliseconds: Int64) -> [UInt8] {
         var json = JSONWriter(capacity: 512)
         json.beginObject()
         json.member("startedAt", startedAt.iso8601)
-        json.key("uptimeSeconds"); json.number((now.millisecondsSinceEpoch - startedAt.millisecondsSinceEpoch) / 1000)
+        json.key("uptimeSeconds"); json.number(uptimeMilliseconds / 1000)
         let counters: [(String, Int)] = [
             ("messagesIn", messagesIn), ("inputsApplied", inputsApplied), ("retainedUnchanged", retainedUnchanged),
             ("viewsPublished", viewsPublished), ("viewsCoalesced", viewsCoalesced), ("viewsDeleted", viewsDeleted),
@@ -68,7 +74,7 @@ public struct BridgeStatistics: Sendable, Equatable {
             ("resyncsFromCheckpoint", resyncsFromCheckpoint), ("resyncsReadBack", resyncsReadBack),
             ("viewsRepaired", viewsRepaired), ("checkpointsPublished", checkpointsPublished),
             ("tombstonesPruned", tombstonesPruned),
-            ("users", users), ("devicesOnline", devicesOnline),
+            ("users", users), ("internedIds", internedIDs), ("idsForgotten", idsForgotten), ("devicesOnline", devicesOnline),
             ("inboxStalls", inboxStalls), ("inboxHighWater", inboxHighWater), ("publishesRefused", publishesRefused),
             ("federatedInputs", federatedInputs), ("federatedIgnored", federatedIgnored),
         ]

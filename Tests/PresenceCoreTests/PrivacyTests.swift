@@ -176,14 +176,14 @@ struct RestoreTests {
             ViewKey(viewer: "carol", target: "alice"): View(user: "alice"),
         ])
         #expect(engine.nextDeadline == nil)
-        #expect(engine.statistics == EngineStatistics(usersKnown: 4, devicesNotOffline: 0, pendingTimers: 0))
+        #expect(engine.statistics == EngineStatistics(usersKnown: 3, internedIDs: 4, devicesNotOffline: 0, pendingTimers: 0))
     }
 
     @Test("replaying the same lists after a restore changes nothing")
     func replayOfSameListsIsSilent() throws {
         var engine = PresenceEngine()
         engine.restore([StoredUser(user: "alice", contacts: ["bob"])])
-        let output = try engine.apply(.contacts("alice", ["bob"]), live: false, at: Timestamp(millisecondsSinceEpoch: 0))
+        let output = try engine.apply(.contacts("alice", ["bob"]), live: false, at: ClockReading(instant: MonotonicInstant(milliseconds: 0), wall: Timestamp(millisecondsSinceEpoch: 0)))
         #expect(output.isEmpty)
     }
 }
