@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Installs what the bridge needs from Debian's packages, only where it is missing:
-# the broker and its clients, libmosquitto's headers, SQLite's headers, pkg-config, openssl
-# (scripts/make-tls-certificates.sh and the TLS tests), systemd (systemd-analyze checks the
-# shipped units), faketime (libfaketime steps the wall clock under a bridge in the tests); for the tests of /metrics, prometheus_client from PyPI (its text-format
-# parser reads the exposition back); for the browser SDK and its tests, the packages below and
-# the section "The browser" at the end.
+# Installs what is missing, from Debian's packages (and PyPI for two Python libraries).
+#
+#   scripts/install-deps.sh           what running the bridge needs (run-local.sh, install.sh)
+#   scripts/install-deps.sh --tests   that, and what the tests need (scripts/test.sh)
+#
+# To run: the broker and its clients, libmosquitto's and SQLite's headers, pkg-config, openssl
+# (scripts/make-tls-certificates.sh), and MQTT.js with what bundles it for the page
+# (scripts/build-web-bundle.sh: esbuild and node-* packages). For the tests, also: systemd
+# (systemd-analyze checks the shipped units), faketime (libfaketime steps the wall clock under a
+# bridge), TypeScript (tsc -p web checks the SDK's JSDoc types), headless Chromium and its
+# WebDriver for Tests/Browser, a font with the status dots (🟢🟡⚫) for its screenshots, nginx
+# (the TLS proxy of deploy/nginx/presence-web.conf, run by Tests/Browser); from PyPI,
+# prometheus_client (its parser reads /metrics back) and Selenium.
 set -euo pipefail
-packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd faketime)
-# The browser: MQTT.js and what bundles it (scripts/build-web-bundle.sh), TypeScript to check
-# the SDK's JSDoc types (tsc -p web), headless Chromium and its WebDriver for Tests/Browser, a
-# font with the status dots (🟢🟡⚫) for its screenshots, and nginx, which Tests/Browser runs
-# as the TLS proxy of deploy/nginx/presence-web.conf.
-packages+=(node-mqtt esbuild node-buffer node-process node-url node-readable-stream node-typescript chromium chromium-driver fonts-noto-color-emoji nginx)
+tests=false
+[ "${1:-}" = "--tests" ] && tests=true
+packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl)
+packages+=(node-mqtt esbuild node-buffer node-process node-url node-readable-stream)
+if $tests; then
+    packages+=(systemd faketime node-typescript chromium chromium-driver fonts-noto-color-emoji nginx)
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -43,7 +51,7 @@ if printf '%s\n' "${missing[@]:-}" | grep -qx nginx && command -v systemctl >/de
 fi
 
 # The tests parse /metrics with prometheus_client's parser (scripts/metrics-to-json.py).
-if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+if $tests && command -v python3 >/dev/null 2>&1 && ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
     echo "installing: prometheus-client (PyPI)" >&2
     python3 -m pip install --quiet --disable-pip-version-check prometheus-client \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages prometheus-client \
@@ -59,7 +67,7 @@ fi
         scripts/build-web-bundle.sh
     fi
 )
-if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import selenium.webdriver' 2>/dev/null; then
+if $tests && command -v python3 >/dev/null 2>&1 && ! python3 -c 'import selenium.webdriver' 2>/dev/null; then
     echo "installing: selenium (PyPI)" >&2
     python3 -m pip install --quiet --disable-pip-version-check selenium \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages selenium \

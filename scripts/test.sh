@@ -4,7 +4,7 @@
 # browser's (web/tests under node, Tests/Browser in headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 swift build --build-tests
 if [ "$#" -gt 0 ]; then
     exec swift test --skip-build "$@"
