@@ -2,5 +2,5 @@
 /// `version` of `bridge/status`, the `presence_bridge_build_info` metric and the first line of
 /// the log all read it from this one constant. CHANGELOG.md has an entry for each value.
 public enum BridgeVersion {
-    public static let current = "0.2.0"
+    public static let current = "0.3.0"
 }
