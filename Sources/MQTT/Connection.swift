@@ -94,7 +94,7 @@ final class Connection: @unchecked Sendable {
     let configuration: MQTTConfiguration
     let logger: Logger
     /// Messages and connection events in order (`MQTTInbox`, `MQTTMessages`), bounded by
-    /// `receiveBufferLimit`.
+    /// `receiveBufferLimit` and `receiveBufferByteLimit`.
     let inbound: HandOffBuffer<MQTTInbound>
     /// The connection events alone (`MQTTConnectionEvents`), unbounded: they are rare.
     let events = HandOffBuffer<MQTTConnectionEvent>()
@@ -114,7 +114,11 @@ final class Connection: @unchecked Sendable {
     init(configuration: MQTTConfiguration, logger: Logger) {
         _ = libraryInitialization
         self.configuration = configuration
-        inbound = HandOffBuffer(capacity: configuration.receiveBufferLimit ?? .max)
+        inbound = HandOffBuffer(capacity: configuration.receiveBufferLimit ?? .max,
+                                byteCapacity: configuration.receiveBufferByteLimit ?? .max) { inbound in
+            guard case .message(let message) = inbound else { return 0 }
+            return message.topic.utf8.count + message.payload.count
+        }
         var logger = logger
         logger[metadataKey: "mqtt.client"] = "\(configuration.clientID)"
         self.logger = logger

@@ -10,17 +10,21 @@ import Synchronization
 /// The consumer swaps the whole buffer out in one lock acquisition and hands its emptied array
 /// back, so capacity is reused.
 ///
-/// The bound: with a `capacity`, a producer that finds the buffer full waits (it is a thread of
+/// The bound: with a `capacity` (elements) or a `byteCapacity` (the elements' `weight`: the bytes
+/// they hold), a producer that finds the buffer full waits (it is a thread of
 /// its own, never a task) until the consumer has taken the batch; each such wait is counted as
 /// a stall. While the network thread waits it reads nothing from the socket, so TCP pushes back
 /// on the broker, which queues for this client (mosquitto's `max_queued_messages`). Nothing is
-/// dropped, except what arrives after `finish()` or `stopTaking()`.
+/// dropped, except what arrives after `finish()` or `stopTaking()`. One element heavier than
+/// `byteCapacity` still goes in, alone: the bound is on what waits, not on what may arrive.
 ///
 /// The consumer can wait with a timeout (the deadline of its own timers) and can be woken
 /// without an element (`wake()`), so one buffer is all a single-writer loop needs to wait on.
 final class HandOffBuffer<Element: Sendable>: Sendable {
     private struct State {
         var items: [Element] = []
+        /// The weight of `items`.
+        var bytes = 0
         /// When the oldest buffered element arrived.
         var oldestArrival: ContinuousClock.Instant?
         var waiter: CheckedContinuation<Void, Never>?
@@ -42,6 +46,10 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
 
     /// The most elements held at once; `Int.max` = unbounded.
     let capacity: Int
+    /// The most bytes held at once (by `weight`), past a first element; `Int.max` = unbounded.
+    let byteCapacity: Int
+    /// The bytes an element holds, for `byteCapacity`.
+    private let weight: @Sendable (Element) -> Int
     private let state = Mutex(State())
     /// Where a producer waits for room while the buffer is full.
     private let room = NSCondition()
@@ -49,8 +57,10 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
     /// thread-safe call of libdispatch) afterwards; its handler only takes `state`'s lock.
     private nonisolated(unsafe) let timer: DispatchSourceTimer
 
-    init(capacity: Int = .max) {
+    init(capacity: Int = .max, byteCapacity: Int = .max, weight: @escaping @Sendable (Element) -> Int = { _ in 0 }) {
         self.capacity = max(capacity, 1)
+        self.byteCapacity = max(byteCapacity, 1)
+        self.weight = weight
         timer = DispatchSource.makeTimerSource(queue: .global())
         timer.setEventHandler { [weak self] in self?.timerFired() }
         timer.schedule(deadline: .distantFuture)
@@ -64,6 +74,7 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
     /// Adds one element and wakes the consumer if it is parked; waits for room while the
     /// buffer is full. Dropped after `finish()` or `stopTaking()`.
     func append(_ element: Element) {
+        let bytes = byteCapacity == .max ? 0 : weight(element)
         while true {
             var mustWait = false
             let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
@@ -71,7 +82,7 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
                     state.dropped += 1
                     return nil
                 }
-                if state.items.count >= capacity {
+                if state.items.count >= capacity || (!state.items.isEmpty && state.bytes > byteCapacity - bytes) {
                     if !state.producerWaiting { state.stalls += 1 }
                     state.producerWaiting = true
                     mustWait = true
@@ -79,6 +90,7 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
                 }
                 if state.items.isEmpty { state.oldestArrival = .now }
                 state.items.append(element)
+                state.bytes += bytes
                 state.appended += 1
                 if state.items.count > state.highWater { state.highWater = state.items.count }
                 let waiter = state.waiter
@@ -112,6 +124,7 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
             state.discarding = true
             state.dropped += state.items.count
             state.items.removeAll()
+            state.bytes = 0
             return Self.releaseAll(&state)
         }
         releaseProducer()
@@ -179,6 +192,7 @@ final class HandOffBuffer<Element: Sendable>: Sendable {
         let ready: Bool = state.withLock { state in
             if !state.items.isEmpty {
                 swap(&state.items, &batch)
+                state.bytes = 0
                 arrival = state.oldestArrival
                 state.oldestArrival = nil
                 releaseRoom = state.producerWaiting

@@ -36,6 +36,10 @@ public struct MQTTConfiguration: Sendable {
     /// is full the network thread waits for the consumer (see `MQTTInbox`): back-pressure to the
     /// broker instead of memory without end, for a consumer that keeps taking.
     public var receiveBufferLimit: Int?
+    /// The most bytes of messages (topic and payload) waiting in the inbox; nil = unbounded.
+    /// With payloads of up to the broker's limit, a bound in messages alone is not one in
+    /// memory: full, the network thread waits as for `receiveBufferLimit`.
+    public var receiveBufferByteLimit: Int?
     /// Automatic reconnection after a lost connection.
     public var reconnect: MQTTReconnectPolicy = .init()
     /// Resubscribe by itself after a reconnect without a session. A service that resynchronises

@@ -44,9 +44,13 @@ public struct BridgeConfiguration: Sendable {
     public var readBackBatch = 200_000
     /// Most messages waiting for the writer: when that many are, the MQTT network thread stops
     /// reading until the writer has taken them, and the broker queues for the bridge meanwhile
-    /// (up to its `max_queued_messages`, 1,000,000 as shipped). The bound on the memory of input
-    /// that the writer has not handled yet.
+    /// (up to its `max_queued_messages`, 1,000,000 as shipped). With `receiveBufferBytes`, the
+    /// bound on the memory of input that the writer has not handled yet.
     public var receiveBuffer = 100_000
+    /// The most bytes of received messages (topics and payloads) waiting for the writer: with
+    /// payloads of up to 64 KiB, `receiveBuffer` messages alone could hold gigabytes. 32 MiB is
+    /// ~200,000 messages of a typical input, so under normal load the count binds first.
+    public var receiveBufferBytes = 32 << 20
     /// The release named in `bridge/status` (`BridgeVersion.current`).
     public var version = BridgeVersion.current
     /// This bridge's part of a federation of brokers (`--shard`, `--brokers`); nil, the default,
@@ -90,6 +94,7 @@ public struct BridgeConfiguration: Sendable {
         // The bridge may start before its broker: wait for it with the same back-off.
         mqtt.reconnect.retriesFirstConnection = true
         mqtt.receiveBufferLimit = receiveBuffer
+        mqtt.receiveBufferByteLimit = receiveBufferBytes
         // A second bridge with this client id took the session over: stand down (`BridgeTakenOver`).
         mqtt.reconnectsWhenTakenOver = false
         // The resync after a reconnect decides anew what the broker lacks; a view of the lost

@@ -31,6 +31,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds a deleted view's tombstone is kept; more than the broker's autosave_interval (PRESENCE_TOMBSTONE_RETENTION; 900).") var tombstoneRetention: Double?
     @Option(help: "Views a resync decides at a time before the outbox drains: bounds its memory (PRESENCE_RESYNC_SLICE; 20000).") var resyncSlice: Int?
     @Option(help: "Most received messages waiting for the writer; when full, the MQTT client stops reading until the writer takes them (PRESENCE_RECEIVE_BUFFER; 100000).") var receiveBuffer: Int?
+    @Option(help: "Most bytes of received messages (topics and payloads) waiting for the writer, the same way (PRESENCE_RECEIVE_BUFFER_BYTES; 33554432 = 32 MiB).") var receiveBufferBytes: Int?
     @Option(help: "Serve /metrics, /livez and /readyz for operators on HOST:PORT, e.g. 127.0.0.1:9464 (PRESENCE_HTTP; off).") var http: String?
     @Option(help: "This bridge's shard in a federation of brokers: it runs beside broker SHARD (0-based) of --brokers and owns the users homed there (PRESENCE_SHARD; off).") var shard: Int?
     @Option(help: "The federation's broker URLs, comma-separated, in order; the same list everywhere (PRESENCE_BROKERS; with --shard).") var brokers: String?
@@ -63,6 +64,8 @@ struct RunCommand: AsyncParsableCommand {
         guard configuration.resyncSlice > 0 else { throw ValidationError("resync-slice must be positive") }
         configuration.receiveBuffer = try setting(receiveBuffer, "PRESENCE_RECEIVE_BUFFER", default: configuration.receiveBuffer)
         guard configuration.receiveBuffer > 0 else { throw ValidationError("receive-buffer must be positive") }
+        configuration.receiveBufferBytes = try setting(receiveBufferBytes, "PRESENCE_RECEIVE_BUFFER_BYTES", default: configuration.receiveBufferBytes)
+        guard configuration.receiveBufferBytes >= 65_536 else { throw ValidationError("receive-buffer-bytes must be at least 65536 (one payload at the contract's limit)") }
         configuration.readBackBatch = try setting(readBackBatch, "PRESENCE_READ_BACK_BATCH", default: configuration.readBackBatch)
         guard configuration.readBackBatch > 0 else { throw ValidationError("read-back-batch must be positive") }
         configuration.tombstoneRetention = try positive(setting(tombstoneRetention, "PRESENCE_TOMBSTONE_RETENTION", default: configuration.tombstoneRetention), "tombstone-retention")

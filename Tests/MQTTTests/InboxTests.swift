@@ -200,3 +200,47 @@ struct StopWhileConnectingTests {
         }
     }
 }
+
+@Suite("The inbox bounded in bytes", .serialized, .timeLimit(.minutes(3)))
+struct InboxByteBoundTests {
+    @Test("large payloads stall the network thread at the byte bound, well before the message bound: every message arrives, in order")
+    func boundedInBytes() async throws {
+        try await TestBroker.run { broker in
+            let limit = 64 * 1024
+            let subscriber = try TestBroker.client(broker, user: "tester") {
+                $0.receiveBufferLimit = 10_000
+                $0.receiveBufferByteLimit = limit
+            }
+            try await subscriber.connect()
+            _ = try await subscriber.subscribe(["test/heavy"], qos: .atLeastOnce)
+            let publisher = try await TestBroker.connected(broker, user: "tester")
+            let count = 200
+            let filler = [UInt8](repeating: UInt8(ascii: "x"), count: 8 * 1024)
+            for index in 0..<count {
+                try await publisher.publish(MQTTMessage(topic: "test/heavy", payload: bytes("\(index):") + filler, qos: .atLeastOnce))
+            }
+            try await publisher.publish(MQTTMessage(topic: "test/heavy", payload: bytes("end"), qos: .atLeastOnce))
+            // Nothing is taken until the broker has sent far more than the byte bound.
+            try await waitUntil("the network thread stalls on the inbox's bytes") { subscriber.statistics.receiveStalls > 0 }
+            // 8 KiB and a little per message: at most 8 wait, far fewer than the 10,000 allowed.
+            #expect(subscriber.statistics.buffered <= limit / filler.count)
+
+            let inbox = subscriber.inbox
+            var received: [String] = []
+            var batch: [MQTTInbound] = []
+            while received.last != "end" {
+                await inbox.take(into: &batch, timeout: .seconds(30))
+                #expect(!batch.isEmpty, "a batch within 30 s")
+                if batch.isEmpty { break }
+                for case .message(let message) in batch {
+                    let text = String(decoding: message.payload, as: UTF8.self)
+                    received.append(String(text.prefix { $0 != ":" }))
+                }
+            }
+            #expect(received == (0..<count).map(String.init) + ["end"])
+            #expect(subscriber.statistics.bufferHighWater <= limit / filler.count)
+            await publisher.disconnect()
+            await subscriber.disconnect()
+        }
+    }
+}
