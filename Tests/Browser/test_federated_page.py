@@ -1,6 +1,6 @@
 """The presence page in two real headless Chromiums against a federation: three mosquittos
 with the configs scripts/make-federation.sh writes (each with its own WebSockets listener on
-loopback, --ws-base-port) and three shards of the real bridge. Two users homed on different
+loopback, --ws-base-port, checked with ss) and three shards of the real bridge. Two users homed on different
 brokers open the page with the federation in its query (?brokers=…&websockets=…): each page
 picks its user's home as the CLI does, connects there, and they see each other come online
 and, by the will of a tab closed without a goodbye, go offline.
@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from federation_stack import FederatedStack  # noqa: E402
-from stack import chromium  # noqa: E402
+from stack import chromium, is_loopback, listening_sockets  # noqa: E402
 from test_presence_page import GRACE, WAIT, add_contact, status_is, text_of, wait_row  # noqa: E402
 
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -39,6 +39,12 @@ class FederatedPageTests(unittest.TestCase):
     def test_two_users_homed_on_different_brokers(self):
         users = {name: f"{name}-pw" for name in CANDIDATES}
         with FederatedStack.run(3, users, BRIDGE_OPTIONS) as stack:
+            # Each broker's WebSockets listener (the generated config's) listens, on loopback only.
+            websockets_ports = {stack.websockets_base_port + i for i in range(3)}
+            ours = [(address, port) for address, port, _ in listening_sockets() if port in websockets_ports]
+            self.assertEqual({port for _, port in ours}, websockets_ports, f"every WebSockets listener: {ours}")
+            for address, port in ours:
+                self.assertTrue(is_loopback(address), f"{address}:{port} is not loopback only")
             homes = stack.homes(CANDIDATES)
             first = CANDIDATES[0]
             second = next(user for user in CANDIDATES if homes[user] != homes[first])
