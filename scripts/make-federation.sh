@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the mosquitto configuration of a federation of N brokers, a full mesh of links.
 #
-#   scripts/make-federation.sh [--out DIR] [--password-file FILE] [--data DIR] URL URL ...
+#   scripts/make-federation.sh [--out DIR] [--password-file FILE] [--data DIR] [--ws-base-port P] URL URL ...
 #
 # URL is mqtt://HOST:PORT of each broker, in the order of the federation: the very list
 # (byte for byte) that `presence-bridge run --brokers` and the SDKs are given, since a user's
@@ -10,8 +10,9 @@
 #
 #   links-i.conf    broker i's links to every other broker (mosquitto "connection" blocks)
 #   broker-i.conf   the shipped mosquitto.conf for broker i (its listener on PORT, its own
-#                   persistence folder DIR-or---data/broker-i/, no WebSockets listener)
-#                   followed by links-i.conf
+#                   persistence folder DIR-or---data/broker-i/) followed by links-i.conf;
+#                   with --ws-base-port P its WebSockets listener (loopback, as shipped) is on
+#                   port P+i, without it there is none (one port cannot serve N brokers)
 #   federation.acl  the shipped mosquitto.acl, plus what the federation needs (below)
 #
 # Each link i->j forwards, out of broker i only (so each broker pushes what it owns):
@@ -29,19 +30,21 @@ out=data/federation
 password_file=""
 data=""
 prefix=presence/v1
+ws_base_port=""
 while [ $# -gt 0 ]; do
     case $1 in
         --out) out=$2; shift 2 ;;
         --password-file) password_file=$2; shift 2 ;;
         --data) data=$2; shift 2 ;;
         --prefix) prefix=${2%/}; shift 2 ;;
+        --ws-base-port) ws_base_port=$2; shift 2 ;;
         --) shift; break ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) break ;;
     esac
 done
 if [ $# -lt 2 ]; then
-    echo "usage: $0 [--out DIR] [--password-file FILE] [--data DIR] [--prefix P] URL URL ..." >&2
+    echo "usage: $0 [--out DIR] [--password-file FILE] [--data DIR] [--prefix P] [--ws-base-port P] URL URL ..." >&2
     exit 2
 fi
 urls=("$@")
@@ -97,12 +100,17 @@ for i in "${!urls[@]}"; do
     port=${address##*:}
     {
         echo "# Broker $i of the federation, made by scripts/make-federation.sh from mosquitto.conf."
-        # The WebSockets listener (its block ends at a blank line) is left out: the browser SDK
-        # does not pick a home broker yet, and N brokers cannot share its one port.
+        # The WebSockets listener (`listener 8080 lo`, its block ends at a blank line): on its
+        # own port P+i with --ws-base-port, else left out, since N brokers cannot share one port.
+        if [ -n "$ws_base_port" ]; then
+            websockets="s|^listener [0-9]* lo\$|listener $((ws_base_port + i)) lo|"
+        else
+            websockets='/^listener [0-9]* lo$/,/^$/d'
+        fi
         sed -e "s|^listener 1883 127.0.0.1|listener $port $host|" \
             -e "s|^persistence_location .*|persistence_location $data/broker-$i/|" \
             -e "s|^acl_file .*|acl_file $out/federation.acl|" \
-            -e '/^listener [0-9]* lo$/,/^$/d' mosquitto.conf
+            -e "$websockets" mosquitto.conf
         echo ""
         cat "$links"
     } > "$out/broker-$i.conf"

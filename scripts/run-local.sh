@@ -12,13 +12,14 @@
 # Add users with scripts/add-user.sh NAME PASSWORD. With data/tls/server.crt and server.key
 # (scripts/make-tls-certificates.sh makes them) the broker also listens for TLS on 8883.
 #
-#   scripts/run-local.sh --brokers 3 [--base-port 21883] [--http-port 29464] [run options...]
+#   scripts/run-local.sh --brokers 3 [--base-port 21883] [--http-port 29464] [--ws-base-port 8090] [run options...]
 #
 # Starts a federation instead (README, "Scaling out"): 3 brokers on consecutive ports from
 # --base-port (1883 by default) with the configs of scripts/make-federation.sh (in
 # data/federation/), one shard of the bridge beside each (data/shard-I/, its log in
-# data/shard-I.log, /metrics etc. on consecutive ports from --http-port), and prints the broker
-# list. All of them share data/broker/passwd, so scripts/add-user.sh adds a user to all of them.
+# data/shard-I.log, /metrics etc. on consecutive ports from --http-port), each broker's
+# WebSockets listener on loopback on consecutive ports from --ws-base-port (8090), the page, and
+# prints the broker list, the WebSockets URLs and the page's URL for the federation. All of them share data/broker/passwd, so scripts/add-user.sh adds a user to all of them.
 # --base-port alone moves the single broker (and --http-port its bridge's HTTP port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +27,13 @@ cd "$(dirname "$0")/.."
 brokers=1
 base_port=1883
 http_port=9464
+ws_base_port=8090
 while [ $# -gt 0 ]; do
     case $1 in
         --brokers) brokers=$2; shift 2 ;;
         --base-port) base_port=$2; shift 2 ;;
         --http-port) http_port=$2; shift 2 ;;
+        --ws-base-port) ws_base_port=$2; shift 2 ;;
         *) break ;;
     esac
 done
@@ -51,7 +54,7 @@ fi
 swift build -c release --product presence-bridge
 
 if [ "$brokers" -gt 1 ]; then
-    exec scripts/run-federation.sh "$brokers" "$base_port" "$http_port" "$@"
+    exec scripts/run-federation.sh "$brokers" "$base_port" "$http_port" "$ws_base_port" "$@"
 fi
 if [ "$base_port" != 1883 ]; then
     sed "s|^listener 1883 127.0.0.1|listener $base_port 127.0.0.1|" mosquitto.conf > data/broker/mosquitto-$base_port.conf

@@ -26,3 +26,5 @@ swift test --skip-build --filter "$federation"
 tsc -p web
 node --test web/tests/
 PRESENCE_BRIDGE="$(swift build --show-bin-path)/presence-bridge" python3 Tests/Browser/test_presence_page.py
+# The page in a federation: three brokers with the generated configs and WebSockets listeners, three shards.
+PRESENCE_BRIDGE="$(swift build --show-bin-path)/presence-bridge" python3 Tests/Browser/test_federated_page.py

@@ -27,6 +27,26 @@ function brokerURL() {
   return `ws://${location.hostname || '127.0.0.1'}:8080/mqtt`;
 }
 
+/**
+ * Where to connect: a federation when the query has `?brokers=` (the federation's list, the
+ * mqtt:// URLs as `presence-bridge run --brokers` has them, comma-separated) and `websockets=`
+ * (each broker's WebSockets URL, comma-separated, in the same order; scripts/run-local.sh
+ * --brokers N prints the page's URL with both); else one broker, `brokerURL()`.
+ * @returns {{url: string} | {brokers: import('./sdk/homes.js').FederationBroker[]}}
+ */
+function brokerOptions() {
+  const query = new URLSearchParams(location.search);
+  const ids = query.get('brokers');
+  if (!ids) return { url: brokerURL() };
+  const split = (/** @type {string} */ list) => list.split(',').map((item) => item.trim()).filter(Boolean);
+  const urls = split(query.get('websockets') ?? '');
+  const brokers = split(ids);
+  if (urls.length !== brokers.length) {
+    throw new Error(`?brokers= names ${brokers.length} brokers and ?websockets= ${urls.length} WebSockets URLs: one for each, in the same order`);
+  }
+  return { brokers: brokers.map((id, i) => ({ id, url: urls[i] })) };
+}
+
 /** This tab's device id, kept for the tab's life (a reload keeps it; a new tab is a new device). */
 function tabDevice() {
   let id = sessionStorage.getItem('presence-device');
@@ -174,7 +194,7 @@ $('#login').addEventListener('submit', async (event) => {
   /** @type {PresenceDevice} */
   let device;
   try {
-    device = new PresenceDevice({ url: brokerURL(), user, password, device: tabDevice() });
+    device = new PresenceDevice({ ...brokerOptions(), user, password, device: tabDevice() });
   } catch (failure) {
     error.textContent = String(/** @type {Error} */ (failure).message);
     error.hidden = false;
@@ -184,7 +204,8 @@ $('#login').addEventListener('submit', async (event) => {
   device.addEventListener('connection', (e) => {
     const { state } = /** @type {CustomEvent} */ (e).detail;
     connection.dataset.state = state;
-    connection.textContent = state === 'connected' ? `${user} · ${device.options.device} · connected` : state;
+    const home = device.home ? ` · home ${device.home.index} (${device.home.id})` : '';
+    connection.textContent = state === 'connected' ? `${user} · ${device.options.device}${home} · connected` : state;
   });
   showPresence(device);
   try {

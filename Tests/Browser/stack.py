@@ -251,15 +251,19 @@ http {{
         return path.read_text() if path.exists() else "(no log)"
 
     def listening_sockets(self):
-        """(local address, port, process names) of every TCP listener on the machine (ss -ltnp)."""
-        out = subprocess.run(["ss", "-H", "-ltnp"], check=True, capture_output=True, text=True).stdout
-        sockets = []
-        for line in out.splitlines():
-            fields = line.split()
-            local = fields[3]
-            address, _, port = local.rpartition(":")
-            sockets.append((address, int(port), " ".join(fields[5:])))
-        return sockets
+        return listening_sockets()
+
+
+def listening_sockets():
+    """(local address, port, process names) of every TCP listener on the machine (ss -ltnp)."""
+    out = subprocess.run(["ss", "-H", "-ltnp"], check=True, capture_output=True, text=True).stdout
+    sockets = []
+    for line in out.splitlines():
+        fields = line.split()
+        local = fields[3]
+        address, _, port = local.rpartition(":")
+        sockets.append((address, int(port), " ".join(fields[5:])))
+    return sockets
 
 
 def is_loopback(address):

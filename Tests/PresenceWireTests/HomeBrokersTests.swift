@@ -1,3 +1,4 @@
+import Foundation
 import PresenceCore
 import PresenceWire
 import Testing
@@ -17,6 +18,28 @@ struct HomeBrokersTests {
             #expect(brokers.home(of: UserID(user)!) == home, "\(user)")
         }
         #expect(brokers.homeURL(of: UserID("carol")!) == "mqtt://10.0.0.2:1883")
+    }
+
+    /// Tests/Vectors/homes.json, made by Tests/Vectors/make-homes.py with this implementation
+    /// (the CLI) and checked by the browser SDK's node tests too: the two agree on every entry.
+    @Test("the homes of the shared vector file, which the browser SDK checks too")
+    func sharedVectors() throws {
+        struct Vectors: Decodable {
+            struct Federation: Decodable { let brokers: [String]; let homes: [String: Int] }
+            let federations: [Federation]
+        }
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Vectors/homes.json").standardizedFileURL
+        let vectors = try JSONDecoder().decode(Vectors.self, from: Data(contentsOf: file))
+        var checked = 0
+        for federation in vectors.federations {
+            let homes = try #require(HomeBrokers(urls: federation.brokers))
+            for (user, home) in federation.homes {
+                #expect(homes.home(of: try #require(UserID(user))) == home, "\(user) over \(federation.brokers)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 1000)
     }
 
     @Test("sequential ids spread evenly over the brokers")

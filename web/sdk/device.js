@@ -6,10 +6,14 @@ import {
   encodeState, encodeHeartbeat, encodeActivity, encodeSettings, encodeList, mergeSettings,
   decodeSettings, decodeList,
 } from './wire.js';
+import { homeOf } from './homes.js';
 
 /**
  * @typedef {object} PresenceDeviceOptions
- * @property {string} url the broker's WebSockets URL, e.g. `ws://127.0.0.1:8080/mqtt` or `wss://example.org/mqtt`
+ * @property {string} [url] the broker's WebSockets URL, e.g. `ws://127.0.0.1:8080/mqtt` or `wss://example.org/mqtt`
+ * @property {import('./homes.js').FederationBroker[]} [brokers] instead of `url`, a federation: every
+ *   broker as {id: its `mqtt://` entry in the federation's list, url: its WebSockets URL}, in the
+ *   federation's order; the device connects to the user's home (`homeOf`)
  * @property {string} user the user id, which is also the broker account
  * @property {string} password
  * @property {string} device this device's id (stable for the tab: its MQTT client id is `{user}-{device}`)
@@ -55,6 +59,14 @@ export class PresenceDevice extends EventTarget {
     if (!isValidId(options.device)) throw new PresenceInputError('device', `${JSON.stringify(options.device)} is not a valid id`);
     this.options = { platform: 'web', prefix: DEFAULT_PREFIX, heartbeatInterval: 30, autoAway: true, ...options };
     this.topics = new UserTopics(options.user, this.options.prefix);
+    if ((options.url === undefined) === (options.brokers === undefined)) throw new PresenceInputError('url', 'give either url or brokers');
+    /**
+     * The user's home in the federation (`brokers`), or null for a single broker (`url`).
+     * @type {(import('./homes.js').FederationBroker & {index: number})|null}
+     */
+    this.home = options.brokers ? homeOf(options.brokers, options.user) : null;
+    /** The WebSockets URL this device connects to: `url`, or its home's. */
+    this.url = this.home ? this.home.url : /** @type {string} */ (options.url);
     this.directory = new PresenceDirectory();
     /** @type {ConnectionState} */
     this.connectionState = 'closed';
@@ -237,7 +249,7 @@ export class PresenceDevice extends EventTarget {
     const user = this.topics.user;
     const { device, platform } = this.options;
     this._setConnection(this._attempt === 0 ? 'connecting' : 'reconnecting', { attempt: this._attempt });
-    const client = (this.options.mqttConnect ?? mqttConnect)(this.options.url, {
+    const client = (this.options.mqttConnect ?? mqttConnect)(this.url, {
       clientId: `${user}-${device}`,
       username: user,
       password: this.options.password,
