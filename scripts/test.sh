@@ -14,6 +14,11 @@ fi
 # start brokers and bridges are split over processes of their own.
 contract='PresenceBridgeTests|PresenceClientTests'
 service='BridgeOperationsTests|PresenceBenchTests'
-swift test --skip-build --skip "$contract|$service"
+faults='FaultTests'
+swift test --skip-build --skip "$contract|$service|$faults"
 swift test --skip-build --filter "$contract"
 swift test --skip-build --filter "$service"
+# The fault suite's short version (scripts/faults.sh runs the full one), in a process of its own:
+# real crashes, cuts and full disks under load, and a short fuzz of the input decoder.
+swift test --skip-build --filter "$faults"
+scripts/fuzz.sh 30
