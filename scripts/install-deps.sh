@@ -6,6 +6,9 @@
 # parser reads the exposition back).
 set -euo pipefail
 packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd)
+# The fault suite (Tests/FaultTests, scripts/faults.sh): network namespaces and veth pairs
+# (iproute2), the wall clock stepped under the bridge (faketime's libfaketime).
+packages+=(iproute2 faketime)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

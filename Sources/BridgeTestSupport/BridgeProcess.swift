@@ -17,14 +17,17 @@ public enum BridgeProcess {
     }
 
     /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder;
-    /// `environment` is added to this process's own.
-    public static func start(_ fixture: BridgeFixture, extra: [String] = [], environment: [String: String] = [:]) async throws -> ChildProcess {
+    /// `environment` is added to this process's own. `launcher` runs the executable (its path and
+    /// arguments appended): `ip netns exec NAME`, say, or a shell that execs it.
+    public static func start(_ fixture: BridgeFixture, extra: [String] = [], environment: [String: String] = [:],
+                             launcher: [String] = []) async throws -> ChildProcess {
         // Inside the data folder, which the fixture removes.
         try FileManager.default.createDirectory(atPath: fixture.configuration.dataDirectory, withIntermediateDirectories: true)
         let passwordFile = fixture.configuration.dataDirectory + "/password"
         try "pw-bridge\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
         let c = fixture.configuration
-        return try await ChildProcess.spawn(executable, [
+        let command = launcher + [executable]
+        return try await ChildProcess.spawn(command[0], Array(command.dropFirst()) + [
             "run", "--broker", c.brokerURL, "--username", "presence-bridge", "--password-file", passwordFile,
             "--data-dir", c.dataDirectory, "--offline-grace", String(c.offlineGrace),
             "--heartbeat-interval", String(c.heartbeatInterval), "--stats-interval", "0.5", "--log-level", "info",

@@ -47,6 +47,10 @@ public struct BridgeConfiguration: Sendable {
     /// (up to its `max_queued_messages`, 1,000,000 as shipped). The bound on the memory of input
     /// that the writer has not handled yet.
     public var receiveBuffer = 100_000
+    /// MQTT keepalive in seconds: libmosquitto pings a connection silent this long and drops it
+    /// when the ping goes unanswered, so a half-open connection (no RST) is noticed within
+    /// about twice this, and the broker drops a silent bridge after 1.5 of it (its will).
+    public var keepAlive = 30
     /// The release named in `bridge/status` (`BridgeVersion.current`).
     public var version = BridgeVersion.current
 
@@ -66,6 +70,7 @@ public struct BridgeConfiguration: Sendable {
         var mqtt = try MQTTConfiguration(url: brokerURL, clientID: clientID)
         mqtt.username = username
         mqtt.password = password
+        mqtt.keepAlive = keepAlive
         if let caFile {
             mqtt.tls = MQTTTLSConfiguration(caFile: caFile, certificateFile: nil, keyFile: nil)
         }

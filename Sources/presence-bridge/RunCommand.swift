@@ -32,6 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Views a resync decides at a time before the outbox drains: bounds its memory (PRESENCE_RESYNC_SLICE; 20000).") var resyncSlice: Int?
     @Option(help: "Most received messages waiting for the writer; when full, the MQTT client stops reading until the writer takes them (PRESENCE_RECEIVE_BUFFER; 100000).") var receiveBuffer: Int?
     @Option(help: "Serve /metrics, /livez and /readyz for operators on HOST:PORT, e.g. 127.0.0.1:9464 (PRESENCE_HTTP; off).") var http: String?
+    @Option(help: "MQTT keepalive in seconds: a connection silent this long is pinged, and lost if the ping is not answered, also when no RST ever comes (PRESENCE_KEEPALIVE; 30).") var keepalive: Int?
     @Option(help: "Most retained views a read-back asks for at once, else batches of viewers; well under the broker's max_queued_messages (PRESENCE_READ_BACK_BATCH; 200000).") var readBackBatch: Int?
 
     func run() async throws {
@@ -61,6 +62,9 @@ struct RunCommand: AsyncParsableCommand {
         guard configuration.receiveBuffer > 0 else { throw ValidationError("receive-buffer must be positive") }
         configuration.readBackBatch = try setting(readBackBatch, "PRESENCE_READ_BACK_BATCH", default: configuration.readBackBatch)
         guard configuration.readBackBatch > 0 else { throw ValidationError("read-back-batch must be positive") }
+        configuration.keepAlive = try setting(keepalive, "PRESENCE_KEEPALIVE", default: configuration.keepAlive)
+        // libmosquitto refuses a keepalive under 5 s at connect time; say so at the start instead.
+        guard (5...65535).contains(configuration.keepAlive) else { throw ValidationError("keepalive must be 5...65535 seconds") }
         configuration.tombstoneRetention = try positive(setting(tombstoneRetention, "PRESENCE_TOMBSTONE_RETENTION", default: configuration.tombstoneRetention), "tombstone-retention")
 
         let listen = try setting(http, "PRESENCE_HTTP").map { text in

@@ -22,14 +22,15 @@ struct FaultRun: Sendable {
     /// The bridge's arguments beyond the fixture's, used again at every restart.
     let arguments: [String]
     let environment: [String: String]
+    /// What runs the executable (`ip netns exec NAME`, a preloaded shell), at every start.
+    let launcher: [String]
 
     var scale: FaultScale { .current }
     var brokerURL: String { fixture.broker.url }
 
     static func run(
         arguments: [String] = [], environment: [String: String] = [:], brokerConfig: String = "",
-        configure: @escaping (inout BridgeConfiguration) -> Void = { _ in },
-        startBridge: ((BridgeFixture) async throws -> ChildProcess)? = nil,
+        configure: @escaping (inout BridgeConfiguration) -> Void = { _ in }, launcher: [String] = [],
         _ body: (FaultRun) async throws -> Void
     ) async throws {
         let scale = FaultScale.current
@@ -38,23 +39,21 @@ struct FaultRun: Sendable {
             configuration.heartbeatInterval = 3600
             configure(&configuration)
         }, startBridge: false, brokerConfig: brokerConfig) { fixture in
-            let arguments = arguments
-            let start = startBridge ?? { try await BridgeProcess.start($0, extra: arguments, environment: environment) }
-            let bridge = Locked(try await start(fixture))
+            let bridge = Locked(try await BridgeProcess.start(fixture, extra: arguments, environment: environment, launcher: launcher))
             fixture.onTearDown { _ = await bridge.value.terminate(grace: .seconds(10)) }
-            try await BridgeProcess.waitUntilOnline(fixture)
-            let watch = try await ViewWatch(brokerURL: fixture.broker.url)
-            let load = try await FaultLoad(brokerURL: fixture.broker.url, users: scale.users, contacts: scale.contacts)
-            fixture.onTearDown {
-                await load.close()
-                await watch.close()
-            }
-            try await load.setUp()
-            try await watch.waitUntilExact(load, timeout: .seconds(300))
-            let sustained = try await load.measureSustainedRate(watch)
             do {
+                try await BridgeProcess.waitUntilOnline(fixture)
+                let watch = try await ViewWatch(brokerURL: fixture.broker.url)
+                let load = try await FaultLoad(brokerURL: fixture.broker.url, users: scale.users, contacts: scale.contacts)
+                fixture.onTearDown {
+                    await load.close()
+                    await watch.close()
+                }
+                try await load.setUp()
+                try await watch.waitUntilExact(load, timeout: .seconds(300))
+                let sustained = try await load.measureSustainedRate(watch)
                 try await body(FaultRun(fixture: fixture, load: load, watch: watch, bridge: bridge, sustained: sustained,
-                                        arguments: arguments, environment: environment))
+                                        arguments: arguments, environment: environment, launcher: launcher))
             } catch {
                 let lines = bridge.value.errorLines
                 FileHandle.standardError.write(Data(("the bridge's last log lines:\n" + lines.suffix(40).joined(separator: "\n") + "\n").utf8))
@@ -68,7 +67,7 @@ struct FaultRun: Sendable {
 
     /// Starts the bridge process again with the same arguments.
     func restartBridge() async throws {
-        let process = try await BridgeProcess.start(fixture, extra: arguments, environment: environment)
+        let process = try await BridgeProcess.start(fixture, extra: arguments, environment: environment, launcher: launcher)
         bridge.withLock { $0 = process }
     }
 
