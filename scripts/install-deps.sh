@@ -2,13 +2,12 @@
 # Installs what the bridge needs from Debian's packages, only where it is missing:
 # the broker and its clients, libmosquitto's headers, SQLite's headers, pkg-config, openssl
 # (scripts/make-tls-certificates.sh and the TLS tests), systemd (systemd-analyze checks the
-# shipped units); and, for the tests of /metrics, prometheus_client from PyPI (its text-format
+# shipped units), faketime (libfaketime steps the wall clock under a bridge in the tests); and, for the tests of /metrics, prometheus_client from PyPI (its text-format
 # parser reads the exposition back).
 set -euo pipefail
-packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd)
-# The fault suite (Tests/FaultTests, scripts/faults.sh): network namespaces and veth pairs
-# (iproute2), the wall clock stepped under the bridge (faketime's libfaketime).
-packages+=(iproute2 faketime)
+packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd faketime)
+# The fault suite (Tests/FaultTests, scripts/faults.sh): network namespaces and veth pairs.
+packages+=(iproute2)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

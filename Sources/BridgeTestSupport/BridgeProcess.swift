@@ -16,16 +16,18 @@ public enum BridgeProcess {
         return "presence-bridge"
     }
 
-    /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder;
-    /// `environment` is added to this process's own. `launcher` runs the executable (its path and
-    /// arguments appended): `ip netns exec NAME`, say, or a shell that execs it.
+    /// Starts `presence-bridge run` against the fixture's broker with the fixture's data folder
+    /// (or `dataDirectory`, which the caller removes); `environment` is added to this process's
+    /// own. `launcher` runs first, with the bridge's command line as its arguments
+    /// (`BridgeProcess.shellExec`, say).
     public static func start(_ fixture: BridgeFixture, extra: [String] = [], environment: [String: String] = [:],
-                             launcher: [String] = []) async throws -> ChildProcess {
-        // Inside the data folder, which the fixture removes.
-        try FileManager.default.createDirectory(atPath: fixture.configuration.dataDirectory, withIntermediateDirectories: true)
-        let passwordFile = fixture.configuration.dataDirectory + "/password"
+                             launcher: [String] = [], dataDirectory: String? = nil) async throws -> ChildProcess {
+        var c = fixture.configuration
+        if let dataDirectory { c.dataDirectory = dataDirectory }
+        // Inside the data folder, which the fixture (or the caller) removes.
+        try FileManager.default.createDirectory(atPath: c.dataDirectory, withIntermediateDirectories: true)
+        let passwordFile = c.dataDirectory + "/password"
         try "pw-bridge\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        let c = fixture.configuration
         let command = launcher + [executable]
         return try await ChildProcess.spawn(command[0], Array(command.dropFirst()) + [
             "run", "--broker", c.brokerURL, "--username", "presence-bridge", "--password-file", passwordFile,
@@ -33,6 +35,11 @@ public enum BridgeProcess {
             "--heartbeat-interval", String(c.heartbeatInterval), "--stats-interval", "0.5", "--log-level", "info",
         ] + extra, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
+
+    /// A launcher that execs the bridge from `/bin/sh`. Under `LD_PRELOAD=libfaketime` the bridge
+    /// must be exec'd by a preloaded process: spawned directly by one that is not, it saw no
+    /// arguments (it printed its help).
+    public static let shellExec = ["/bin/sh", "-c", #"exec "$0" "$@""#]
 
     /// Waits until `bridge/status` says online (the bridge is live: live inputs are not lost).
     public static func waitUntilOnline(_ fixture: BridgeFixture) async throws {

@@ -91,6 +91,8 @@ public final class RetainedViews: Sendable {
     private let latest = Locked<[String: [UInt8]]>([:])
     /// Every last seen each topic has ever shown, in order.
     private let lastSeenHistory = Locked<[String: [String]]>([:])
+    /// The topics whose view once showed a last seen and later one without.
+    private let lastSeenLost = Locked<Set<String>>([])
     private let received = Locked(0)
     private let task: Task<Void, Never>
     private let client: MQTTClient
@@ -101,6 +103,7 @@ public final class RetainedViews: Sendable {
         let history = self.lastSeenHistory
         let client = self.client
         let received = self.received
+        let lost = self.lastSeenLost
         task = Task {
             for await message in client.messages {
                 received.withLock { $0 += 1 }
@@ -108,6 +111,8 @@ public final class RetainedViews: Sendable {
                 let view = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any]
                 if let lastSeen = view?.lastSeen {
                     history.withLock { $0[message.topic, default: []].append(lastSeen) }
+                } else if view != nil, history.withLock({ $0[message.topic] != nil }) {
+                    lost.withLock { _ = $0.insert(message.topic) }
                 }
             }
         }
@@ -165,6 +170,9 @@ public final class RetainedViews: Sendable {
             throw ViewsDiffer(problems: problems, cause: "\(error)")
         }
     }
+
+    /// The topics whose view showed a last seen and later a view without one (a deletion aside).
+    public var lastSeenVanished: [String] { lastSeenLost.withLock { $0 }.sorted() }
 
     /// The topics whose last seen ever moved backwards, as this subscriber saw them.
     public var lastSeenMovedBackwards: [String] {

@@ -45,6 +45,11 @@ public enum EngineBenchmark {
         return perSecond >= 1e6 ? String(format: "%.2fM/s", perSecond / 1e6) : String(format: "%.0fk/s", perSecond / 1e3)
     }
 
+    /// Both clocks at `milliseconds`: the benchmarks never step the wall clock.
+    static func reading(_ milliseconds: Int64) -> ClockReading {
+        ClockReading(instant: MonotonicInstant(milliseconds: milliseconds), wall: Timestamp(millisecondsSinceEpoch: milliseconds))
+    }
+
     /// Heartbeats of online devices: the hot path, no output.
     static func heartbeats() -> String {
         let userCount = 10_000
@@ -54,7 +59,7 @@ public enum EngineBenchmark {
         for n in 0..<userCount {
             let user = id("u", n)
             _ = try? engine.apply(.deviceState(user, device(1), DeviceState(status: .online, session: "s")), live: true,
-                                  at: Timestamp(millisecondsSinceEpoch: time))
+                                  at: reading(time))
             inputs.append(.heartbeat(user, device(1), session: "s"))
         }
         let total = 5_000_000
@@ -62,7 +67,7 @@ public enum EngineBenchmark {
         let elapsed = measure {
             for n in 0..<total {
                 if n % 1000 == 0 { time += 1 }
-                let output = try? engine.apply(inputs[n % userCount], live: true, at: Timestamp(millisecondsSinceEpoch: time))
+                let output = try? engine.apply(inputs[n % userCount], live: true, at: reading(time))
                 outputs += output?.viewChanges.count ?? 1
             }
         }
@@ -73,7 +78,7 @@ public enum EngineBenchmark {
     static func statusChanges() -> String {
         let userCount = 10_000
         var engine = PresenceEngine()
-        let time = Timestamp(millisecondsSinceEpoch: 1_700_000_000_000)
+        let time = reading(1_700_000_000_000)
         for n in 0..<userCount {
             let contacts = (1...10).map { id("u", (n + $0 * 97) % userCount) }
             _ = try? engine.apply(.contacts(id("u", n), contacts), live: true, at: time)
@@ -99,7 +104,7 @@ public enum EngineBenchmark {
     /// One user watched by 10,000 viewers flips its status setting.
     static func settingsChange() -> String {
         var engine = PresenceEngine()
-        let time = Timestamp(millisecondsSinceEpoch: 1_700_000_000_000)
+        let time = reading(1_700_000_000_000)
         let star = id("star", 0)
         for n in 0..<10_000 { _ = try? engine.apply(.contacts(id("v", n), [star]), live: true, at: time) }
         _ = try? engine.apply(.deviceState(star, device(1), DeviceState(status: .online)), live: true, at: time)

@@ -111,6 +111,7 @@ extension Connection {
         }
         state.withLock { state in
             if state.disconnectReason == nil { state.disconnectReason = text }
+            if reason >= 128, state.disconnectReasonCode == nil { state.disconnectReasonCode = reason }
         }
         logger.debug("connection closed", metadata: ["reason": "\(text)"])
     }

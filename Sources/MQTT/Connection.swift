@@ -52,6 +52,10 @@ final class Connection: @unchecked Sendable {
         var firstConnect: CheckedContinuation<Result<Void, MQTTError>, Never>?
         var connackError: MQTTError?
         var disconnectReason: String?
+        /// The reason code of the broker's DISCONNECT that ended this connection, if it sent one.
+        var disconnectReasonCode: Int32?
+        /// Why the client ended by itself, for good (`MQTTClient.endError`).
+        var endError: MQTTError?
         /// The filters to restore after a reconnect without a session, in subscription order.
         var subscriptions: [(filter: String, qos: QoS)] = []
         var subscribeWaiters: [Int32: SubscribeWaiter] = [:]
@@ -95,6 +99,8 @@ final class Connection: @unchecked Sendable {
     /// Messages received (the inbound buffer counts events too).
     let messagesReceived = Atomic<Int>(0)
     let state = Mutex(State())
+    /// MQTT 5's DISCONNECT reason code "session taken over" (0x8E).
+    static let sessionTakenOver: Int32 = 0x8E
     let stopSignal = Atomic<UInt8>(0)
     /// `dropConnection()` asked to close the socket without DISCONNECT and reconnect.
     let dropRequested = Atomic<Bool>(false)
@@ -303,6 +309,7 @@ final class Connection: @unchecked Sendable {
             state.withLock { state in
                 state.connackError = nil
                 state.disconnectReason = nil
+                state.disconnectReasonCode = nil
             }
             var failure: MQTTError?
             if let makeWill = configuration.makeWill {
@@ -423,6 +430,14 @@ final class Connection: @unchecked Sendable {
                     state.phase = .closed
                     return (.stop, event, nil, error)
                 }
+                if state.disconnectReasonCode == Self.sessionTakenOver, !configuration.reconnectsWhenTakenOver {
+                    state.phase = .closed
+                    state.endError = MQTTError(
+                        code: .sessionTakenOver,
+                        message: "another connection with client id '\(configuration.clientID)' took the session over",
+                        reasonCode: Self.sessionTakenOver)
+                    return (.stop, event, nil, error)
+                }
                 state.phase = .reconnecting
                 return (.retry(wasConnected: wasConnected), event, nil, error)
             }
@@ -483,11 +498,16 @@ final class Connection: @unchecked Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Waits `delay` on the monotonic clock, or until stopped. NSCondition's waits end at a wall
+    /// time, so each is a slice of at most 0.25 s: a step of the wall clock cannot stretch the
+    /// back-off by more than that.
     private func sleepBeforeRetry(_ delay: Duration) {
-        let deadline = Date(timeIntervalSinceNow: MQTTReconnectPolicy.seconds(delay))
+        let deadline = ContinuousClock.now + delay
         sleeper.lock()
-        while stopSignal.load(ordering: .acquiring) == 0 && Date() < deadline {
-            _ = sleeper.wait(until: deadline)
+        while stopSignal.load(ordering: .acquiring) == 0 {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { break }
+            _ = sleeper.wait(until: Date(timeIntervalSinceNow: MQTTReconnectPolicy.seconds(min(remaining, .milliseconds(250)))))
         }
         sleeper.unlock()
     }

@@ -93,6 +93,11 @@ public final class MQTTClient: Sendable {
         await connection.close(abort: true)
     }
 
+    /// Why the client ended by itself, for good: nil while it runs or reconnects and after
+    /// `disconnect()`; `.sessionTakenOver` when another connection took its session over and
+    /// `reconnectsWhenTakenOver` is off. Set before the inbox and the event sequences end.
+    public var endError: MQTTError? { connection.state.withLock { $0.endError } }
+
     /// Counters: received, published, reconnects, buffer high-water mark.
     public var statistics: MQTTClientStatistics { connection.statistics }
 }

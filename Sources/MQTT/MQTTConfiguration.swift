@@ -42,6 +42,12 @@ public struct MQTTConfiguration: Sendable {
     /// on `.connected` and subscribes again itself turns this off, so that the broker replays
     /// the retained messages once, not twice.
     public var restoresSubscriptions: Bool = true
+    /// Reconnect after the broker said another connection with the same client id took the
+    /// session over (MQTT 5 only: DISCONNECT with reason 0x8E). Off, the client ends for good
+    /// instead (`MQTTClient.endError` is `.sessionTakenOver`): two clients sharing an id would
+    /// otherwise take each other over for ever. A 3.1.1 broker just closes the socket, which is
+    /// not told apart from a lost connection.
+    public var reconnectsWhenTakenOver: Bool = true
 
     /// Parses `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (default 8883, TLS).
     ///

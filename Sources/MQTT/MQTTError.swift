@@ -55,6 +55,9 @@ public struct MQTTError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let cancelled = Code("cancelled")
         /// Out of memory.
         public static let noMemory = Code("noMemory")
+        /// Another connection with the same client id took this session over (the broker's
+        /// DISCONNECT with MQTT 5 reason code 0x8E); see `MQTTConfiguration.reconnectsWhenTakenOver`.
+        public static let sessionTakenOver = Code("sessionTakenOver")
         /// Anything else; `mosquittoCode` or `reasonCode` tells which.
         public static let other = Code("other")
     }

@@ -83,6 +83,8 @@ public struct BridgeConfiguration: Sendable {
         // The bridge may start before its broker: wait for it with the same back-off.
         mqtt.reconnect.retriesFirstConnection = true
         mqtt.receiveBufferLimit = receiveBuffer
+        // A second bridge with this client id took the session over: stand down (`BridgeTakenOver`).
+        mqtt.reconnectsWhenTakenOver = false
         return mqtt
     }
 

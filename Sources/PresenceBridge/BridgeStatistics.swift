@@ -50,11 +50,12 @@ public struct BridgeStatistics: Sendable, Equatable {
     /// All rejected inputs, whatever the reason.
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
 
-    func json(startedAt: Timestamp, now: Timestamp) -> [UInt8] {
+    /// `startedAt` by the wall clock; the uptime measured on the monotonic clock.
+    func json(startedAt: Timestamp, uptimeMilliseconds: Int64) -> [UInt8] {
         var json = JSONWriter(capacity: 512)
         json.beginObject()
         json.member("startedAt", startedAt.iso8601)
-        json.key("uptimeSeconds"); json.number((now.millisecondsSinceEpoch - startedAt.millisecondsSinceEpoch) / 1000)
+        json.key("uptimeSeconds"); json.number(uptimeMilliseconds / 1000)
         let counters: [(String, Int)] = [
             ("messagesIn", messagesIn), ("inputsApplied", inputsApplied), ("retainedUnchanged", retainedUnchanged),
             ("viewsPublished", viewsPublished), ("viewsCoalesced", viewsCoalesced), ("viewsDeleted", viewsDeleted),

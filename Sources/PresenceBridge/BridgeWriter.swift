@@ -25,7 +25,8 @@ final class BridgeWriter {
     let store: PresenceStore
     let logger: Logger
     private let decoder: InputDecoder
-    private let startedAt: Timestamp
+    /// When the service started: the wall time for `bridge/status`, the instant for uptime.
+    private let started: ClockReading
     /// Asks for another turn of the writer soon (posts a tick to its inbox).
     private let wake: @Sendable () -> Void
 
@@ -40,9 +41,13 @@ final class BridgeWriter {
     /// The end of the resync, while `phase` is `.live` and the bridge not yet ready.
     var catchUp: CatchUp?
     var statistics = BridgeStatistics()
-    private var nextStatsAt: Timestamp
+    private var nextStatsAt: MonotonicInstant
     private var hasBeenLive = false
     private var hasResynced = false
+    /// This process's claim on the prefix (`BridgeClaim`), published at the first connection.
+    private let claim = BridgeClaim.random()
+    /// Set when a replay showed another bridge's claim: this one stands down, and handles nothing more.
+    private(set) var takenOver: BridgeTakenOver?
 
     /// The settings and list payloads last applied, to skip their retained replays unread.
     private var appliedInputs = AppliedInputs()
@@ -51,11 +56,11 @@ final class BridgeWriter {
     private var durable: [DurableChange] = []
     var decided: [DecidedView] = []
 
-    private var nextCheckpointAt: Timestamp
+    private var nextCheckpointAt: MonotonicInstant
     /// The sequence of the latest checkpoint queued.
     private var checkpointQueued: Int64 = 0
     /// Checkpoints known to have reached the connection, oldest first, for pruning tombstones.
-    private var checkpointsSent: [(at: Timestamp, sequence: Int64)] = []
+    private var checkpointsSent: [(at: MonotonicInstant, sequence: Int64)] = []
 
     /// The MQTT client's counters, for the gauges of `bridge/stats`.
     private let transport: @Sendable () -> MQTTClientStatistics
@@ -68,7 +73,7 @@ final class BridgeWriter {
     /// Where the time of live batches goes (`PipelineTimings`).
     let timings: PipelineTimings
 
-    init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore, logger: Logger, startedAt: Timestamp,
+    init(configuration: BridgeConfiguration, outbox: Outbox, store: PresenceStore, logger: Logger, started: ClockReading,
          timings: PipelineTimings, readiness: Readiness, transport: @escaping @Sendable () -> MQTTClientStatistics,
          wake: @escaping @Sendable () -> Void) {
         self.wake = wake
@@ -79,13 +84,13 @@ final class BridgeWriter {
         self.outbox = outbox
         self.store = store
         self.logger = logger
-        self.startedAt = startedAt
+        self.started = started
         decoder = InputDecoder(topics: configuration.topics, maximumList: configuration.maximumList,
                                maximumWatch: configuration.maximumWatch)
         engine = PresenceEngine(configuration: configuration.engine)
         rateLimiter = RateLimiter(rate: configuration.rateLimit)
-        nextStatsAt = startedAt
-        nextCheckpointAt = startedAt
+        nextStatsAt = started.instant
+        nextCheckpointAt = started.instant
     }
 
     /// Caught up: live, and every view the last resync decided queued in the outbox. Not yet
@@ -102,6 +107,7 @@ final class BridgeWriter {
     /// off the network thread) to taken to queued, and a marker behind its views times the
     /// rest of the way in the publisher (`PipelineTimings`).
     func handle(_ batch: [MQTTInbound], arrival: ContinuousClock.Instant? = nil) {
+        guard takenOver == nil else { return }
         let taken = ContinuousClock.now
         let timed = arrival != nil && isCaughtUp
         let viewsBefore = statistics.viewsPublished + statistics.viewsDeleted
@@ -133,17 +139,18 @@ final class BridgeWriter {
                 break  // the MQTT client logs it and tries again
             }
         }
-        let now = Timestamp.now()
+        let now = MonotonicInstant.now()
         if let deadline = wakeTime(), now >= deadline { tick(at: now) }
         flush()
         advanceResync(at: now)
+        guard takenOver == nil else { return }
         advanceCatchUp(at: now)
         refreshStatisticsAfterResync(at: now)
     }
 
     /// `bridge/stats` once more as soon as a resync's views are handed to the broker (the
     /// publisher wakes the writer then), so that it shows the resync's duration.
-    private func refreshStatisticsAfterResync(at now: Timestamp) {
+    private func refreshStatisticsAfterResync(at now: MonotonicInstant) {
         let completed = readiness.current.resyncsCompleted
         guard completed != statsAfterResyncs else { return }
         statsAfterResyncs = completed
@@ -151,9 +158,9 @@ final class BridgeWriter {
     }
 
     /// How long the writer may wait for input before a timer of its own is due (nil: no timer).
-    func timeUntilNextDeadline(from now: Timestamp) -> Duration? {
+    func timeUntilNextDeadline(from now: MonotonicInstant) -> Duration? {
         guard let deadline = wakeTime() else { return nil }
-        return .milliseconds(max(deadline.millisecondsSinceEpoch - now.millisecondsSinceEpoch, 0))
+        return .milliseconds(max(deadline - now, 0))
     }
 
     // MARK: - Resynchronisation
@@ -164,7 +171,7 @@ final class BridgeWriter {
     ///
     /// The subscription goes out first, so that the broker replays while the store loads (its
     /// messages wait in the MQTT client's buffer until the engine is ready for them).
-    func beginResync(at now: Timestamp) {
+    func beginResync(at now: MonotonicInstant) {
         statistics.resyncs += 1
         readiness.noteResyncBegan(generation: outbox.beginGeneration())
         decided.removeAll(keepingCapacity: true)
@@ -174,6 +181,9 @@ final class BridgeWriter {
         // a crash with an `online` of ours in its saved state.
         outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: false, startedAt: nil),
                                    qos: .atLeastOnce, retain: true))
+        // The first connection claims the prefix before it subscribes, so that its own replay
+        // shows its claim; after a gap, the replay tells whether another bridge claimed it since.
+        if !hasResynced { publishClaim() }
         requestReplay(resync)
         // The devices present before the gap: the ones this process knew, or at a start the
         // ones the store kept (with their sessions, so a stale will the broker now holds as the
@@ -198,8 +208,24 @@ final class BridgeWriter {
         self.resync = resync
         phase = .resyncing
         logger.info("store loaded; resynchronising with the broker's retained inputs", metadata: [
-            "users": "\(engine.userCount)", "milliseconds": "\(Timestamp.now().millisecondsSinceEpoch - now.millisecondsSinceEpoch)",
+            "users": "\(engine.userCount)", "milliseconds": "\(MonotonicInstant.now() - now)",
         ])
+    }
+
+    /// Claims the prefix for this process (`BridgeClaim`).
+    private func publishClaim() {
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.claimTopic, payload: claim.payload, qos: .atLeastOnce, retain: true))
+    }
+
+    /// Another bridge claimed the prefix while this one was away: it took this one's session
+    /// over, and serves now. This one decides nothing more (the service stops it).
+    private func standDown(_ other: BridgeClaim) {
+        takenOver = BridgeTakenOver(clientID: configuration.clientID,
+                                    sign: "bridge/claim names instance \(other.text), not this bridge's \(claim.text)")
+        resync = nil
+        catchUp = nil
+        phase = .disconnected
+        wake()
     }
 
     /// Subscribes for the resync's current stage, then sends its sync marker.
@@ -209,18 +235,23 @@ final class BridgeWriter {
     }
 
     /// Moves a resync on once its stage's replay is complete.
-    private func advanceResync(at now: Timestamp) {
+    private func advanceResync(at now: MonotonicInstant) {
         guard case .resyncing = phase, var resync, resync.isStageComplete(at: now) else { return }
         if !resync.markerSeen {
             logger.warning("retained replay not confirmed by the sync marker; going on after the timeout")
         }
         switch resync.stage {
         case .inputs:
+            if let other = resync.claim, other != claim {
+                standDown(other)
+                return
+            }
+            if resync.claim == nil { publishClaim() }  // a broker that lost its retained state
             if let checkpoint = resync.checkpoint, checkpoint.epoch == store.epoch, checkpoint.sequence <= store.sequence {
                 statistics.resyncsFromCheckpoint += 1
                 logger.info("replay complete; reconciling from the views record", metadata: [
                     "checkpoint": "\(checkpoint.sequence)", "record": "\(store.sequence)",
-                    "milliseconds": "\(now.millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch)",
+                    "milliseconds": "\(now - resync.startedAt)",
                 ])
                 beginCatchUp(CatchUp(source: .record(trusted: checkpoint.sequence, staleThrough: store.sequence),
                                      startedAt: resync.startedAt, users: engine.userCount), resync)
@@ -243,7 +274,7 @@ final class BridgeWriter {
             statistics.resyncsReadBack += 1
             logger.info("replay complete; reconciling with the retained views", metadata: [
                 "retained-views": "\(resync.retainedViews.count + resync.strayViews.count)",
-                "milliseconds": "\(now.millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch)",
+                "milliseconds": "\(now - resync.startedAt)",
             ])
             let retained = resync.retainedViews
             let strays = resync.strayViews
@@ -257,7 +288,7 @@ final class BridgeWriter {
 
     /// Starts reading the retained views back: at once when there are at most
     /// `readBackBatch` views to expect, else the first batch of viewers.
-    private func beginReadBack(_ resync: inout Resync, at now: Timestamp) {
+    private func beginReadBack(_ resync: inout Resync, at now: MonotonicInstant) {
         var expected = 0
         for viewer in 0..<Int32(truncatingIfNeeded: engine.userCount) { expected += engine.heldViewEstimate(of: viewer) }
         readBackNext = 0
@@ -284,7 +315,7 @@ final class BridgeWriter {
 
     /// The replay is in: inputs' views flow again, and the reconciliation runs slice by slice.
     private func beginCatchUp(_ catchUp: CatchUp, _ resync: Resync) {
-        var filters = [configuration.topics.checkpointTopic] + resync.syncTopics
+        var filters = [configuration.topics.checkpointTopic, configuration.topics.claimTopic] + resync.syncTopics
         if case .views = resync.stage { filters += resync.filters.filter { !resync.syncTopics.contains($0) } }
         outbox.enqueue(.unsubscribe(filters))
         self.resync = nil
@@ -296,7 +327,7 @@ final class BridgeWriter {
     /// Reconciles the next slice of viewers if the outbox has room (else the outbox wakes the
     /// writer when it drains), then lets the inputs that came meanwhile go first (`wake`).
     /// After the last slice the bridge is ready.
-    private func advanceCatchUp(at now: Timestamp) {
+    private func advanceCatchUp(at now: MonotonicInstant) {
         let slice = max(configuration.resyncSlice, 1)
         if var catchUp = self.catchUp, outbox.wakeWhenDrained(below: slice / 2) {
             self.catchUp = nil  // mutate the only copy
@@ -339,7 +370,7 @@ final class BridgeWriter {
     }
 
     /// The views record failed while catching up: trust nothing, read every view back.
-    private func restartAsReadBack(at now: Timestamp) {
+    private func restartAsReadBack(at now: MonotonicInstant) {
         catchUp = nil
         readiness.noteResyncBegan(generation: outbox.beginGeneration())
         var resync = Resync(topics: configuration.topics, startedAt: now, timeoutMilliseconds: Int64(configuration.replayTimeout * 1000))
@@ -349,16 +380,16 @@ final class BridgeWriter {
 
     /// Every view the resync decided is in the outbox: `bridge/status` online goes behind
     /// them, and the bridge is ready once the publisher has handed it to the broker (`Readiness`).
-    private func finishResync(_ catchUp: CatchUp, at now: Timestamp) {
+    private func finishResync(_ catchUp: CatchUp, at now: MonotonicInstant) {
         self.catchUp = nil
         hasBeenLive = true
         statistics.viewsRepaired += catchUp.repaired
         let source = if case .record = catchUp.source { "views record" } else { "read-back" }
         logger.info("resync decided; its views are on their way to the broker", metadata: [
             "from": "\(source)", "views-repaired": "\(catchUp.repaired)",
-            "milliseconds": "\(now.millisecondsSinceEpoch - catchUp.startedAt.millisecondsSinceEpoch)",
+            "milliseconds": "\(now - catchUp.startedAt)",
         ])
-        let online = MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: startedAt),
+        let online = MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: true, startedAt: started.wall),
                                  qos: .atLeastOnce, retain: true)
         outbox.enqueue(.resyncComplete(online, generation: outbox.generation,
                                        CompletedResync(source: source, viewsRepaired: catchUp.repaired, startedAt: catchUp.startedAt)))
@@ -367,16 +398,20 @@ final class BridgeWriter {
 
     // MARK: - Messages
 
-    private func receive(_ message: MQTTMessage, at now: Timestamp) {
+    private func receive(_ message: MQTTMessage, at now: ClockReading) {
         let topics = configuration.topics
         if case .resyncing = phase, resync != nil {
-            if message.retain { resync?.noteReplayed(at: now) }
+            if message.retain { resync?.noteReplayed(at: now.instant) }
             if message.topic == resync?.syncTopic {
                 resync?.markerSeen = true
                 return
             }
             if message.topic == topics.checkpointTopic {
                 if message.retain { resync?.checkpoint = Checkpoint(payload: message.payload) }
+                return
+            }
+            if message.topic == topics.claimTopic {
+                if message.retain { resync?.claim = BridgeClaim(payload: message.payload) }
                 return
             }
             if case .views? = resync?.stage, let pair = topics.viewPair(message.topic) {
@@ -388,7 +423,7 @@ final class BridgeWriter {
         statistics.messagesIn += 1
         let user = UserID(address.user)
         let live = !message.retain
-        if live, let user, case .drop(let notify) = rateLimiter.admit(user, at: now) {
+        if live, let user, case .drop(let notify) = rateLimiter.admit(user, at: now.instant) {
             reject(InputRejection(.rateLimited, "over \(Int(configuration.rateLimit)) inputs per second (bursts of \(Int(configuration.rateLimit * 2))): input dropped", user: user),
                    topic: message.topic, notify: notify)
             return
@@ -484,7 +519,7 @@ final class BridgeWriter {
 
     // MARK: - Timers
 
-    private func tick(at now: Timestamp) {
+    private func tick(at now: MonotonicInstant) {
         take(engine.tick(at: now))
         if now >= nextStatsAt, hasBeenLive {
             publishStatistics(at: now)
@@ -494,9 +529,10 @@ final class BridgeWriter {
         }
     }
 
-    private func publishStatistics(at now: Timestamp) {
+    private func publishStatistics(at now: MonotonicInstant) {
         refreshGauges()
-        outbox.enqueue(MQTTMessage(topic: configuration.topics.statsTopic, payload: statistics.json(startedAt: startedAt, now: now),
+        outbox.enqueue(MQTTMessage(topic: configuration.topics.statsTopic,
+                                   payload: statistics.json(startedAt: started.wall, uptimeMilliseconds: now - started.instant),
                                    qos: .atMostOnce, retain: true))
         nextStatsAt = now.adding(seconds: configuration.statsInterval)
         rateLimiter.forgetIdle(at: now)
@@ -527,8 +563,8 @@ final class BridgeWriter {
 
     /// The earliest of the writer's own deadlines: the engine's next timer, the replay's
     /// timeout, the next checkpoint and the next `bridge/stats`.
-    private func wakeTime() -> Timestamp? {
-        var times: [Timestamp] = []
+    private func wakeTime() -> MonotonicInstant? {
+        var times: [MonotonicInstant] = []
         if let deadline = engine.nextDeadline { times.append(deadline) }
         switch phase {
         case .resyncing: if let resync { times.append(resync.deadline) }
@@ -544,7 +580,7 @@ final class BridgeWriter {
     /// Queues the checkpoint marker behind every view decided so far (all batches up to the
     /// store's sequence are in the outbox before it), when there is news or `force`; and forgets
     /// the tombstones that a checkpoint sent long enough ago covers.
-    private func queueCheckpoint(at now: Timestamp, force: Bool) {
+    private func queueCheckpoint(at now: MonotonicInstant, force: Bool) {
         nextCheckpointAt = now.adding(seconds: configuration.checkpointInterval)
         // Not while catching up: the record's rows not reconciled yet may be stale, and a later
         // checkpoint on the broker would make a restart trust them.
@@ -562,10 +598,10 @@ final class BridgeWriter {
 
     /// A tombstone may go once the broker has certainly saved a state without that view: a
     /// checkpoint covering it was sent more than `tombstoneRetention` ago (see its doc).
-    private func pruneTombstones(at now: Timestamp) {
+    private func pruneTombstones(at now: MonotonicInstant) {
         let retention = Int64(configuration.tombstoneRetention * 1000)
         var through: Int64?
-        while let first = checkpointsSent.first, now.millisecondsSinceEpoch - first.at.millisecondsSinceEpoch >= retention {
+        while let first = checkpointsSent.first, now - first.at >= retention {
             through = first.sequence
             checkpointsSent.removeFirst()
         }
@@ -693,9 +729,9 @@ struct CachingViewEncoder {
     }
 }
 
-extension Timestamp {
-    func adding(seconds: Double) -> Timestamp {
-        let (sum, overflow) = millisecondsSinceEpoch.addingReportingOverflow(Int64(seconds * 1000))
-        return Timestamp(millisecondsSinceEpoch: overflow ? .max : sum)
+extension MonotonicInstant {
+    /// The instant `seconds` after this one (saturating).
+    func adding(seconds: Double) -> MonotonicInstant {
+        self + Int64(seconds * 1000)
     }
 }

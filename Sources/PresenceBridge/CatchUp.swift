@@ -20,8 +20,8 @@ struct CatchUp {
     }
 
     let source: Source
-    /// When the resync began.
-    let startedAt: Timestamp
+    /// When the resync began (monotonic).
+    let startedAt: MonotonicInstant
     /// With `.readBack`: the digests of the retained views not reconciled yet, by `ViewPair`,
     /// and by topic those that name users the engine does not know (they can only be deleted).
     var retained: [UInt64: UInt64]
@@ -33,7 +33,7 @@ struct CatchUp {
     /// The digests of the few distinct views of each target, across slices.
     var digests: ViewDigestCache
 
-    init(source: Source, startedAt: Timestamp, retained: [UInt64: UInt64] = [:], strays: [String: UInt64] = [:], users: Int) {
+    init(source: Source, startedAt: MonotonicInstant, retained: [UInt64: UInt64] = [:], strays: [String: UInt64] = [:], users: Int) {
         self.source = source
         self.startedAt = startedAt
         self.retained = retained

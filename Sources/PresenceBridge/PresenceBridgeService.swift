@@ -126,15 +126,16 @@ public final class PresenceBridgeService: Service, Sendable {
         let outbox = Outbox(whenDrained: { inbox.wake() })
         runningOutbox.withLock { $0 = outbox }
         defer { runningOutbox.withLock { $0 = nil } }
-        let startedAt = Timestamp.now()
+        let started = ClockReading.now()
         let timings = PipelineTimings(metrics: metrics)
         let writer = BridgeWriter(configuration: configuration, outbox: outbox, store: store,
-                                  logger: logger, startedAt: startedAt, timings: timings, readiness: readiness,
+                                  logger: logger, started: started, timings: timings, readiness: readiness,
                                   transport: { client.statistics }, wake: { inbox.wake() })
         logger.info("connected", metadata: ["broker": "\(configuration.brokerURL)", "prefix": "\(configuration.topics.prefix)"])
 
         let writerThread = WriterThread()
         defer { writerThread.stop() }
+        var standingDown: BridgeTakenOver?
         // The publisher runs on the cooperative pool, beside the writer's thread: on 2 cores it
         // sends one batch's views while the writer decides the next. (Sharing the writer's thread
         // saved a thread wake-up per batch, but made no measurable difference and left the
@@ -144,31 +145,45 @@ public final class PresenceBridgeService: Service, Sendable {
                 await Publisher.run(outbox, through: client, timings: timings, readiness: readiness, metrics: metrics,
                                    logger: logger, wakeWriter: { inbox.wake() })
             }
-            await withTaskExecutorPreference(writerThread) {
-                await write(writer, from: inbox)
+            let takenOver = await withTaskExecutorPreference(writerThread) {
+                await write(writer, from: inbox, client: client)
             }
+            standingDown = takenOver
+            if takenOver != nil { readiness.noteStopping() }
             // Shutting down: everything decided is queued; send it, then say goodbye. The inbox
             // is not read any more, so the network thread must never wait for room in it.
+            // Taken over, the other bridge's status is the one that counts.
             inbox.stopTaking()
-            outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic,
-                                       payload: configuration.statusPayload(online: false, startedAt: startedAt),
-                                       qos: .atLeastOnce, retain: true))
+            if takenOver == nil {
+                outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic,
+                                           payload: configuration.statusPayload(online: false, startedAt: started.wall),
+                                           qos: .atLeastOnce, retain: true))
+            }
             outbox.close()
             await group.waitForAll()
             await client.waitForPublishes()
             await client.disconnect()
+        }
+        if let standingDown {
+            logger.critical("taken over: standing down", metadata: ["error": "\(standingDown)"])
+            throw standingDown
         }
         logger.info("stopped")
     }
 
     /// The writer's loop: a batch of what the client received (or nothing, at the writer's
     /// deadline or when woken), handled, until a shutdown, a cancellation or the client's end.
-    private func write(_ writer: BridgeWriter, from inbox: MQTTInbox) async {
+    ///
+    /// Taken over by another bridge (the writer saw its claim, or the broker said so and the
+    /// client ended), the writer stops without `finish()`: the store stays as its last batch left
+    /// it, as after a crash, and nothing more is written for a prefix another bridge serves now.
+    /// Returns why, then.
+    private func write(_ writer: BridgeWriter, from inbox: MQTTInbox, client: MQTTClient) async -> BridgeTakenOver? {
         loop.withLock { $0 = .busy(since: .now) }
         writer.beginResync(at: .now())
         publishSnapshot(writer)
         var batch: [MQTTInbound] = []
-        while !stopRequested.load(ordering: .acquiring), !Task.isCancelled {
+        while !stopRequested.load(ordering: .acquiring), !Task.isCancelled, writer.takenOver == nil {
             loop.withLock { $0 = .waiting }
             let arrival = await inbox.take(into: &batch, timeout: writer.timeUntilNextDeadline(from: .now()))
             loop.withLock { $0 = .busy(since: .now) }
@@ -176,8 +191,17 @@ public final class PresenceBridgeService: Service, Sendable {
             writer.handle(batch, arrival: arrival)
             publishSnapshot(writer)
         }
+        if let error = client.endError, error.code == .sessionTakenOver {
+            publishSnapshot(writer)
+            return BridgeTakenOver(clientID: configuration.clientID, sign: "the broker said: session taken over")
+        }
+        if let takenOver = writer.takenOver {
+            publishSnapshot(writer)
+            return takenOver
+        }
         writer.finish()
         publishSnapshot(writer)
+        return nil
     }
 
     /// Shows the writer's counters to other tasks, after every batch; the metrics read them when scraped (`refreshMetrics`).

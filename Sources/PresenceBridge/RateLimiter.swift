@@ -1,6 +1,7 @@
 import PresenceCore
 
-/// A token bucket per user: `rate` inputs a second on average, bursts of twice that.
+/// A token bucket per user: `rate` inputs a second on average, bursts of twice that, on the
+/// monotonic clock.
 ///
 /// Excess inputs are dropped; `admit` also says whether this is the moment to tell the user,
 /// at most once a second, so a flood cannot turn into a flood of errors.
@@ -24,9 +25,9 @@ struct RateLimiter {
 
     var burst: Double { rate * 2 }
 
-    mutating func admit(_ user: UserID, at now: Timestamp) -> Decision {
+    mutating func admit(_ user: UserID, at now: MonotonicInstant) -> Decision {
         guard rate > 0 else { return .admit }
-        let nowMS = now.millisecondsSinceEpoch
+        let nowMS = now.milliseconds
         var bucket = buckets[user] ?? Bucket(tokens: burst, refilledAt: nowMS)
         let elapsed = Double(max(0, nowMS - bucket.refilledAt)) / 1000
         bucket.tokens = min(burst, bucket.tokens + elapsed * rate)
@@ -42,8 +43,8 @@ struct RateLimiter {
     }
 
     /// Forgets buckets that have been full for a while, so idle users cost no memory.
-    mutating func forgetIdle(at now: Timestamp) {
-        let nowMS = now.millisecondsSinceEpoch
+    mutating func forgetIdle(at now: MonotonicInstant) {
+        let nowMS = now.milliseconds
         let refill = rate > 0 ? burst / rate * 1000 : 0
         buckets = buckets.filter { Double(nowMS - $0.value.refilledAt) < refill + 1000 }
     }

@@ -28,13 +28,16 @@ struct Resync {
     private(set) var syncTopic: String
     /// Every sync topic subscribed so far, to unsubscribe at the end.
     private(set) var syncTopics: [String]
-    let startedAt: Timestamp
+    /// When the resync began, and when the latest retained message arrived (or the stage
+    /// started): monotonic, so a step of the wall clock neither cuts a replay short nor stalls it.
+    let startedAt: MonotonicInstant
     private let timeoutMilliseconds: Int64
-    /// When the latest retained message arrived (or the stage started).
-    private var lastReplayedAt: Timestamp
+    private var lastReplayedAt: MonotonicInstant
     private let topics: TopicLayout
     /// The broker's checkpoint, as replayed.
     var checkpoint: Checkpoint?
+    /// The broker's `bridge/claim`, as replayed.
+    var claim: BridgeClaim?
     /// Digests of the retained views the broker holds (stage `.views` only), by user index pair
     /// (`ViewPair`), and by topic for those naming users the engine does not know.
     var retainedViews: [UInt64: UInt64] = [:]
@@ -43,7 +46,7 @@ struct Resync {
     /// With a batched read-back: the viewers of the batch in flight (their `out/{viewer}/+`).
     private(set) var viewerFilters: [String]?
 
-    init(topics: TopicLayout, startedAt: Timestamp, timeoutMilliseconds: Int64) {
+    init(topics: TopicLayout, startedAt: MonotonicInstant, timeoutMilliseconds: Int64) {
         self.topics = topics
         syncTopic = Self.newSyncTopic(topics)
         syncTopics = [syncTopic]
@@ -55,23 +58,21 @@ struct Resync {
     /// What to subscribe to for the current stage.
     var filters: [String] {
         switch stage {
-        case .inputs: [topics.inputFilter, topics.checkpointTopic, syncTopic]
+        case .inputs: [topics.inputFilter, topics.checkpointTopic, topics.claimTopic, syncTopic]
         case .views: (viewerFilters ?? [topics.viewFilter]) + [syncTopic]
         }
     }
 
-    var deadline: Timestamp {
-        Timestamp(millisecondsSinceEpoch: lastReplayedAt.millisecondsSinceEpoch + timeoutMilliseconds)
-    }
+    var deadline: MonotonicInstant { lastReplayedAt + timeoutMilliseconds }
 
-    func isStageComplete(at now: Timestamp) -> Bool { markerSeen || now >= deadline }
+    func isStageComplete(at now: MonotonicInstant) -> Bool { markerSeen || now >= deadline }
 
     /// Notes that a retained message arrived: the replay is still going.
-    mutating func noteReplayed(at now: Timestamp) { lastReplayedAt = now }
+    mutating func noteReplayed(at now: MonotonicInstant) { lastReplayedAt = now }
 
     /// Moves on to reading the retained views back: all of them (`viewers` nil) or those of
     /// one batch of viewers (called again for each next batch).
-    mutating func beginViews(at now: Timestamp, viewers: [UserID]? = nil) {
+    mutating func beginViews(at now: MonotonicInstant, viewers: [UserID]? = nil) {
         stage = .views
         viewerFilters = viewers.map { $0.map { topics.viewFilter(of: $0) } }
         syncTopic = Self.newSyncTopic(topics)

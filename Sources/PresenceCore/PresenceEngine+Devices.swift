@@ -15,7 +15,7 @@ extension PresenceEngine {
         _ device: DeviceID,
         _ state: DeviceState,
         live: Bool,
-        now: Int64
+        now: EngineTime
     ) throws(InputRejection) -> EngineOutput {
         let target = intern(user)
         let index = Int(target)
@@ -35,7 +35,7 @@ extension PresenceEngine {
             let proofOfLife = live && !state.isLost
             let old = basis(of: target)
             users[index].isParticipant = true
-            if proofOfLife { users[index].latestLive = now }
+            if proofOfLife { users[index].latestLive = now.wall }
             if let existing {
                 let record = users[index].devices[existing]
                 if !record.isPresent {
@@ -44,7 +44,7 @@ extension PresenceEngine {
                 } else if state.isLost && live {
                     switch record.pendingLoss {
                     case .none:
-                        startGrace(user: target, device: existing, reason: .will, deadline: now.addingSaturating(configuration.offlineGraceMilliseconds))
+                        startGrace(user: target, device: existing, reason: .will, deadline: now.monotonic.addingSaturating(configuration.offlineGraceMilliseconds))
                     case .liveness:
                         users[index].devices[existing].pendingLoss = .will
                     case .will:
@@ -66,9 +66,9 @@ extension PresenceEngine {
         let old = basis(of: target)
         users[index].isParticipant = true
         let slot = existing ?? addDevice(device, to: target, into: &output)
-        if live { users[index].latestLive = now }
+        if live { users[index].latestLive = now.wall }
         if users[index].devices[slot].resumeStatus != nil { output.durableChanges.append(.deviceFound(user, device)) }
-        let deadline = now.addingSaturating(livenessWindow)
+        let deadline = now.monotonic.addingSaturating(livenessWindow)
         let before = users[index].devices[slot]
         modifyDevice(user: index, slot: slot) { record in
             record.status = state.status
@@ -82,7 +82,7 @@ extension PresenceEngine {
         ensureLivenessTimer(user: target, device: slot)
         if !wasPresent || before.status != state.status || before.session != state.session || before.platform != state.platform {
             output.durableChanges.append(.devicePresent(user, users[index].devices[slot].snapshot))
-            if live { output.durableChanges.append(.seenLive(user, Timestamp(millisecondsSinceEpoch: now))) }
+            if live { output.durableChanges.append(.seenLive(user, Timestamp(millisecondsSinceEpoch: now.wall))) }
         }
         finishTargetChange(of: target, from: old, live: live, into: &output)
         return output
@@ -94,7 +94,7 @@ extension PresenceEngine {
         _ device: DeviceID,
         session: String?,
         live: Bool,
-        now: Int64
+        now: EngineTime
     ) throws(InputRejection) -> EngineOutput {
         guard live, let target = indexByID[user] else { return EngineOutput() }
         let index = Int(target)
@@ -121,7 +121,7 @@ extension PresenceEngine {
         _ device: DeviceID,
         _ activity: Activity?,
         live: Bool,
-        now: Int64
+        now: EngineTime
     ) throws(InputRejection) -> EngineOutput {
         guard let target = indexByID[user] else { return EngineOutput() }
         let index = Int(target)
@@ -162,9 +162,9 @@ extension PresenceEngine {
     /// A live message from a device not offline: push its liveness deadline (no heap push),
     /// cancel a liveness loss in its grace (no visible change).
     @inline(__always)
-    mutating func markAlive(user index: Int, device slot: Int, now: Int64) {
-        users[index].devices[slot].livenessDeadline = now &+ livenessWindow
-        users[index].latestLive = now
+    mutating func markAlive(user index: Int, device slot: Int, now: EngineTime) {
+        users[index].devices[slot].livenessDeadline = now.monotonic &+ livenessWindow
+        users[index].latestLive = now.wall
         if users[index].devices[slot].pendingLoss == .liveness {
             users[index].devices[slot].pendingLoss = .none
             users[index].devices[slot].graceDeadline = .max
@@ -176,7 +176,7 @@ extension PresenceEngine {
     mutating func resume(
         user target: Int32,
         device slot: Int,
-        now: Int64,
+        now: EngineTime,
         into output: inout EngineOutput,
         then more: (inout PresenceEngine) -> Void
     ) throws(InputRejection) {
@@ -189,7 +189,7 @@ extension PresenceEngine {
         users[index].devices[slot].resumeStatus = nil
         output.durableChanges.append(.deviceFound(users[index].id, users[index].devices[slot].id))
         output.durableChanges.append(.devicePresent(users[index].id, users[index].devices[slot].snapshot))
-        output.durableChanges.append(.seenLive(users[index].id, Timestamp(millisecondsSinceEpoch: now)))
+        output.durableChanges.append(.seenLive(users[index].id, Timestamp(millisecondsSinceEpoch: now.wall)))
         markAlive(user: index, device: slot, now: now)
         ensureLivenessTimer(user: target, device: slot)
         more(&self)
@@ -197,7 +197,7 @@ extension PresenceEngine {
     }
 
     /// Sets or clears (nil) the device's activity, with its lease.
-    mutating func setActivity(_ activity: Activity?, user target: Int32, device slot: Int, now: Int64) {
+    mutating func setActivity(_ activity: Activity?, user target: Int32, device slot: Int, now: EngineTime) {
         let index = Int(target)
         guard let activity else {
             users[index].devices[slot].activity = nil
@@ -205,7 +205,7 @@ extension PresenceEngine {
         }
         activitySequence &+= 1
         let ttl = activity.ttlMilliseconds ?? configuration.activityTTLMilliseconds
-        let expiresAt: Int64 = ttl <= 0 ? .max : now.addingSaturating(ttl)
+        let expiresAt: Int64 = ttl <= 0 ? .max : now.monotonic.addingSaturating(ttl)
         users[index].devices[slot].activity = DeviceActivity(
             kind: activity.kind,
             detail: activity.detail,

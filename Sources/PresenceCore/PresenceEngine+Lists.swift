@@ -168,6 +168,7 @@ extension PresenceEngine {
             users[index].isParticipant = true
             if let lastSeen = fact.lastSeen, lastSeen.millisecondsSinceEpoch > users[index].lastSeen {
                 users[index].lastSeen = lastSeen.millisecondsSinceEpoch
+                noteKnownStamp(lastSeen.millisecondsSinceEpoch)
             }
             if let settings = fact.settings { users[index].settings = settings }
             var unused = EngineOutput()

@@ -1,7 +1,9 @@
 /// The presence state machine: every rule of the wire contract, pure and deterministic.
 ///
-/// Inputs (already decoded and validated) and clock ticks go in with the time from the
-/// caller's clock; view changes and durable facts come out. No I/O, no clock, no MQTT.
+/// Inputs (already decoded and validated) and clock ticks go in with the times from the
+/// caller's clocks; view changes and durable facts come out. No I/O, no clock, no MQTT.
+/// Deadlines are on the caller's monotonic clock (`MonotonicInstant`), stamps (`lastSeen`) on
+/// its wall clock (`Timestamp`), never below a stamp already given or known (``stamp(_:)``).
 /// Views are not stored: a view is a function of the target's state and the viewer's
 /// relation to it (self, blocked, contact, other, and whether an activity's `to` names it),
 /// so a change costs the viewers it reaches, not the number of users.
@@ -20,6 +22,8 @@ public struct PresenceEngine: Sendable {
     var nextDeviceSerial: UInt32 = 0
     var activitySequence: UInt64 = 0
     var offlineSequence: UInt64 = 0
+    /// The latest wall-clock stamp given or known (`Int64.min`: none): see ``stamp(_:)``.
+    var stampFloor: Int64 = .min
     let livenessWindow: Int64
 
     /// An empty engine: no users, no timers.
@@ -36,9 +40,9 @@ public struct PresenceEngine: Sendable {
     public mutating func apply(
         _ input: PresenceInput,
         live: Bool,
-        at now: Timestamp
+        at now: ClockReading
     ) throws(InputRejection) -> EngineOutput {
-        let time = now.millisecondsSinceEpoch
+        let time = EngineTime(monotonic: now.instant.milliseconds, wall: stamp(now.wall))
         switch input {
         case .heartbeat(let user, let device, let session):
             return try applyHeartbeat(user, device, session: session, live: live, now: time)
@@ -61,9 +65,9 @@ public struct PresenceEngine: Sendable {
     ///
     /// A lost device's grace counts from the moment it was due to be lost, so a late tick
     /// gives the same result as a punctual one.
-    public mutating func tick(at now: Timestamp) -> EngineOutput {
+    public mutating func tick(at now: MonotonicInstant) -> EngineOutput {
         var output = EngineOutput()
-        let time = now.millisecondsSinceEpoch
+        let time = now.milliseconds
         while let top = timers.first, top.deadline <= time {
             _ = timers.popFirst()
             fire(top, now: time, into: &output)
@@ -72,8 +76,8 @@ public struct PresenceEngine: Sendable {
     }
 
     /// The earliest pending timer, nil if none; it may fire as a no-op (never late, may be early).
-    public var nextDeadline: Timestamp? {
-        timers.first.map { Timestamp(millisecondsSinceEpoch: $0.deadline) }
+    public var nextDeadline: MonotonicInstant? {
+        timers.first.map { MonotonicInstant(milliseconds: $0.deadline) }
     }
 
     /// Gauges: users known, devices not offline, pending timer entries.

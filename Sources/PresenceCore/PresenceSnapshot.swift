@@ -55,15 +55,16 @@ extension PresenceEngine {
     /// Each device is present again with its liveness counted from `now` (it has had no chance
     /// to speak to this engine yet); the user's latest live message is what it was. A device the
     /// engine already knows is left alone, as are devices over the per-user limit.
-    public mutating func restorePresence(_ snapshot: [PresenceSnapshot], at now: Timestamp) {
+    public mutating func restorePresence(_ snapshot: [PresenceSnapshot], at now: MonotonicInstant) {
         var unused = EngineOutput()
-        let deadline = now.millisecondsSinceEpoch.addingSaturating(livenessWindow)
+        let deadline = now.milliseconds.addingSaturating(livenessWindow)
         for presence in snapshot {
             let target = intern(presence.user)
             let index = Int(target)
             users[index].isParticipant = true
             if let latest = presence.latestLive?.millisecondsSinceEpoch, latest > users[index].latestLive {
                 users[index].latestLive = latest
+                noteKnownStamp(latest)
             }
             for device in presence.devices where device.status != .offline && users[index].deviceIndex(device.device) == nil {
                 guard users[index].presentDeviceCount < configuration.maxDevicesPerUser else { break }
@@ -90,6 +91,7 @@ extension PresenceEngine {
         let milliseconds = time.millisecondsSinceEpoch
         guard milliseconds > users[index].lastSeen else { return EngineOutput() }
         users[index].lastSeen = milliseconds
+        noteKnownStamp(milliseconds)
         return EngineOutput(durableChanges: [.lastSeen(user, time)])
     }
 }

@@ -1,9 +1,10 @@
 /// A duration in milliseconds.
 public typealias Milliseconds = Int64
 
-/// A wall-clock instant by the bridge's clock, in milliseconds since the Unix epoch.
+/// A wall-clock instant by the bridge's clock, in milliseconds since the Unix epoch: what
+/// people read (`lastSeen`, `startedAt`). Never a deadline: deadlines are `MonotonicInstant`s.
 ///
-/// The engine never reads a clock: every time comes in as a `Timestamp` from its caller.
+/// The engine never reads a clock: every time comes in from its caller (`ClockReading`).
 public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible {
     /// Milliseconds since 1970-01-01T00:00:00Z.
     public var millisecondsSinceEpoch: Int64

@@ -77,6 +77,10 @@ public struct TopicLayout: Sendable, Equatable {
     /// The bridge's retained checkpoint marker; only the bridge reads or writes it.
     public var checkpointTopic: String { "\(prefix)/bridge/checkpoint" }
 
+    /// The retained marker naming the bridge process that claimed the prefix last; only the
+    /// bridge reads or writes it.
+    public var claimTopic: String { "\(prefix)/bridge/claim" }
+
     /// A topic only this bridge uses, to learn that the broker has sent every retained message.
     public func syncTopic(_ token: String) -> String { "\(prefix)/bridge/sync/\(token)" }
 

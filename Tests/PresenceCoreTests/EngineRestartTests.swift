@@ -59,7 +59,7 @@ struct EngineRestartTests {
         var next = Harness()
         next.now = h.now + 5_000
         next.engine.restore([StoredUser(user: "bob", contacts: ["alice"])])
-        next.engine.restorePresence(stored, at: next.time)
+        next.engine.restorePresence(stored, at: next.instant)
         next.adoptCurrentViews()
         let replay = try next.state("alice", "phone", .offline, session: "s1", lost: true, live: false)
         #expect(replay.isEmpty)

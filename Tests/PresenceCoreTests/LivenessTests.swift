@@ -24,7 +24,7 @@ struct LivenessTests {
             h.now += 30_000
             #expect(try h.heartbeat("alice", "phone", session: "s1").isEmpty)
             #expect(h.engine.statistics.pendingTimers == timers)
-            #expect(h.engine.tick(at: h.time).isEmpty)
+            #expect(h.engine.tick(at: h.instant).isEmpty)
         }
         #expect(h.view("alice", of: "alice")?.status == .online)
     }
@@ -189,7 +189,7 @@ struct PresenceSnapshotTests {
         var next = Harness()
         next.now = h.now + gap
         next.engine.restore([StoredUser(user: "bob", contacts: ["alice"]), StoredUser(user: "alice", contacts: ["bob"])])
-        next.engine.restorePresence(h.engine.presenceSnapshot(), at: next.time)
+        next.engine.restorePresence(h.engine.presenceSnapshot(), at: next.instant)
         next.adoptCurrentViews()
         return next
     }

@@ -140,7 +140,7 @@ struct ModelRun {
             if random.chance(18) {
                 now += random.pick([0, 500, 1_000, 2_999, 3_000, 5_000, 20_000, 25_000, 30_000, 60_000])
                 what = "tick \(now)"
-                output = engine.tick(at: Timestamp(millisecondsSinceEpoch: now))
+                output = engine.tick(at: MonotonicInstant(milliseconds: now))
                 model.tick(now: now)
             } else {
                 let input = randomInput()
@@ -148,7 +148,7 @@ struct ModelRun {
                 what = "\(input) live=\(live) at \(now)"
                 var engineRejection: InputRejection?
                 var modelRejected = false
-                do { output = try engine.apply(input, live: live, at: Timestamp(millisecondsSinceEpoch: now)) } catch { engineRejection = error }
+                do { output = try engine.apply(input, live: live, at: ClockReading(instant: MonotonicInstant(milliseconds: now), wall: Timestamp(millisecondsSinceEpoch: now))) } catch { engineRejection = error }
                 do { try model.apply(input, live: live, now: now) } catch { modelRejected = true }
                 #expect((engineRejection != nil) == modelRejected, "seed \(seed) step \(step): rejection differs for \(what)")
                 if let engineRejection { #expect(engineRejection.code == .tooManyDevices) }
@@ -222,7 +222,7 @@ struct ModelRun {
             #expect(engine.view(of: key.target, for: key.viewer) == view, "seed \(seed) step \(step): view(of:for:) differs")
         }
         if let event = model.earliestEvent() {
-            let next = engine.nextDeadline?.millisecondsSinceEpoch ?? .max
+            let next = engine.nextDeadline?.milliseconds ?? .max
             #expect(next <= event.time, "seed \(seed) step \(step): next deadline \(next) later than a pending timer \(event.time)")
         }
     }

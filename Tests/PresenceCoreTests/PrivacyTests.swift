@@ -183,7 +183,7 @@ struct RestoreTests {
     func replayOfSameListsIsSilent() throws {
         var engine = PresenceEngine()
         engine.restore([StoredUser(user: "alice", contacts: ["bob"])])
-        let output = try engine.apply(.contacts("alice", ["bob"]), live: false, at: Timestamp(millisecondsSinceEpoch: 0))
+        let output = try engine.apply(.contacts("alice", ["bob"]), live: false, at: ClockReading(instant: MonotonicInstant(milliseconds: 0), wall: Timestamp(millisecondsSinceEpoch: 0)))
         #expect(output.isEmpty)
     }
 }

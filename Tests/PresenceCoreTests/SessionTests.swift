@@ -54,7 +54,7 @@ struct OfflineGraceTests {
         h.contacts("bob", ["alice"])
         try h.state("alice", "phone", .online, session: "s1")
         #expect(try h.state("alice", "phone", .offline, session: "s1", lost: true).viewChanges.isEmpty)
-        #expect(h.engine.nextDeadline == h.time + 5_000)
+        #expect(h.engine.nextDeadline == h.instant + 5_000)
         #expect(h.advance(4_999).viewChanges.isEmpty)
         let output = h.advance(1)
         #expect(output.published(to: "bob").first?.status == .offline)

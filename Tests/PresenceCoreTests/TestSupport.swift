@@ -23,10 +23,15 @@ struct ViewKey: Hashable, CustomStringConvertible {
     var description: String { "out/\(viewer)/\(target)" }
 }
 
-/// An engine with a clock driven by the test and the views its changes leave retained.
+/// An engine with clocks driven by the test and the views its changes leave retained.
+///
+/// `now` is the monotonic clock (deadlines); the wall clock reads `now + wallOffset`, so a
+/// test steps the wall clock alone with ``stepWall(_:)``.
 struct Harness {
     var engine: PresenceEngine
     var now: Int64 = 1_700_000_000_000
+    /// How far the wall clock has been stepped away from the monotonic one.
+    var wallOffset: Int64 = 0
     /// What a broker would retain after every change so far.
     var retained: [ViewKey: View] = [:]
     var durable: [DurableChange] = []
@@ -35,11 +40,18 @@ struct Harness {
         engine = PresenceEngine(configuration: configuration)
     }
 
-    var time: Timestamp { Timestamp(millisecondsSinceEpoch: now) }
+    /// The wall clock now.
+    var time: Timestamp { Timestamp(millisecondsSinceEpoch: now + wallOffset) }
+
+    /// The monotonic clock now.
+    var instant: MonotonicInstant { MonotonicInstant(milliseconds: now) }
+
+    /// Steps the wall clock by `milliseconds` (negative: backwards); the monotonic clock stays.
+    mutating func stepWall(_ milliseconds: Int64) { wallOffset += milliseconds }
 
     @discardableResult
     mutating func send(_ input: PresenceInput, live: Bool = true) throws(InputRejection) -> EngineOutput {
-        let output = try engine.apply(input, live: live, at: time)
+        let output = try engine.apply(input, live: live, at: ClockReading(instant: instant, wall: time))
         record(output)
         return output
     }
@@ -84,7 +96,7 @@ struct Harness {
     @discardableResult
     mutating func advance(_ milliseconds: Int64) -> EngineOutput {
         now += milliseconds
-        let output = engine.tick(at: time)
+        let output = engine.tick(at: instant)
         record(output)
         return output
     }

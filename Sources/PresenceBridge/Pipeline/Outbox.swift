@@ -262,6 +262,6 @@ struct CompletedResync: Sendable {
     /// "views record" or "read-back".
     var source: String
     var viewsRepaired: Int
-    /// When the resync began.
-    var startedAt: Timestamp
+    /// When the resync began (monotonic).
+    var startedAt: MonotonicInstant
 }

@@ -45,7 +45,7 @@ enum Publisher {
                         outbox.noteHandled(handled, views: viewsHandled)
                         handled = 0
                         viewsHandled = 0
-                        let milliseconds = Timestamp.now().millisecondsSinceEpoch - resync.startedAt.millisecondsSinceEpoch
+                        let milliseconds = MonotonicInstant.now() - resync.startedAt
                         metrics.resyncDuration.recordMilliseconds(milliseconds)
                         readiness.noteCaughtUp(generation: generation, summary: ResyncSummary(
                             source: resync.source, viewsRepaired: resync.viewsRepaired, milliseconds: milliseconds))
