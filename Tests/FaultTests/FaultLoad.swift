@@ -119,6 +119,21 @@ final class FaultLoad: Sendable {
         }
     }
 
+    /// Every user's device heartbeats (QoS 0, on its session) every `interval` until the task
+    /// is cancelled: the liveness of the online ones never runs out by itself.
+    func heartbeats(every interval: Duration) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                let round = ContinuousClock.now
+                for user in users where !Task.isCancelled {
+                    try? await driver.publish(MQTTMessage(topic: "presence/v1/in/\(user)/d/heartbeat",
+                                                          payload: Array(#"{"session":"s1"}"#.utf8)))
+                }
+                try? await Task.sleep(until: round + interval)
+            }
+        }
+    }
+
     /// The deterministic end of a phase: every user's list sent again and a final status that
     /// changes with each round, retried until the broker took it: the views are then exact.
     func finalRound() async throws {
