@@ -119,6 +119,15 @@ final class FaultLoad: Sendable {
         }
     }
 
+    /// One status change of one user that the model records (the next status of `u0000`);
+    /// returns the view topic of its self view, which must show it once the bridge publishes it.
+    func probe() async throws -> String {
+        let next = Self.statuses[(Self.statuses.firstIndex(of: model.withLock { $0.statuses[0] })! + 1) % 3]
+        try await setStatus(0, next, retrying: true)
+        await driver.waitForPublishes()
+        return "presence/v1/out/\(users[0])/\(users[0]) shows"
+    }
+
     /// Every user's device heartbeats (QoS 0, on its session) every `interval` until the task
     /// is cancelled: the liveness of the online ones never runs out by itself.
     func heartbeats(every interval: Duration) -> Task<Void, Never> {

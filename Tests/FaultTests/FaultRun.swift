@@ -24,6 +24,8 @@ struct FaultRun: Sendable {
     let environment: [String: String]
     /// What runs the executable (`ip netns exec NAME`, a preloaded shell), at every start.
     let launcher: [String]
+    /// The bridge's data folder when not the fixture's (a small disk, say).
+    let dataDirectory: String?
 
     var scale: FaultScale { .current }
     var brokerURL: String { fixture.broker.url }
@@ -31,7 +33,7 @@ struct FaultRun: Sendable {
     static func run(
         arguments: [String] = [], environment: [String: String] = [:], brokerConfig: String = "",
         configure: @escaping (inout BridgeConfiguration) -> Void = { _ in }, launcher: [String] = [],
-        _ body: (FaultRun) async throws -> Void
+        dataDirectory: String? = nil, _ body: (FaultRun) async throws -> Void
     ) async throws {
         let scale = FaultScale.current
         try await BridgeFixture.run(configure: { configuration in
@@ -39,7 +41,8 @@ struct FaultRun: Sendable {
             configuration.heartbeatInterval = 3600
             configure(&configuration)
         }, startBridge: false, brokerConfig: brokerConfig) { fixture in
-            let bridge = Locked(try await BridgeProcess.start(fixture, extra: arguments, environment: environment, launcher: launcher))
+            let bridge = Locked(try await BridgeProcess.start(fixture, extra: arguments, environment: environment,
+                                                              launcher: launcher, dataDirectory: dataDirectory))
             fixture.onTearDown { _ = await bridge.value.terminate(grace: .seconds(10)) }
             do {
                 try await BridgeProcess.waitUntilOnline(fixture)
@@ -53,7 +56,8 @@ struct FaultRun: Sendable {
                 try await watch.waitUntilExact(load, timeout: .seconds(300))
                 let sustained = try await load.measureSustainedRate(watch)
                 try await body(FaultRun(fixture: fixture, load: load, watch: watch, bridge: bridge, sustained: sustained,
-                                        arguments: arguments, environment: environment, launcher: launcher))
+                                        arguments: arguments, environment: environment, launcher: launcher,
+                                        dataDirectory: dataDirectory))
             } catch {
                 let lines = bridge.value.errorLines
                 FileHandle.standardError.write(Data(("the bridge's last log lines:\n" + lines.suffix(40).joined(separator: "\n") + "\n").utf8))
@@ -67,7 +71,8 @@ struct FaultRun: Sendable {
 
     /// Starts the bridge process again with the same arguments.
     func restartBridge() async throws {
-        let process = try await BridgeProcess.start(fixture, extra: arguments, environment: environment, launcher: launcher)
+        let process = try await BridgeProcess.start(fixture, extra: arguments, environment: environment,
+                                                    launcher: launcher, dataDirectory: dataDirectory)
         bridge.withLock { $0 = process }
     }
 
