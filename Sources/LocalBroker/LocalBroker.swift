@@ -24,6 +24,9 @@ public final class LocalBroker: Sendable {
     /// `mqtt://127.0.0.1:PORT`.
     public var url: String { "mqtt://127.0.0.1:\(port)" }
 
+    /// The running mosquitto's process id (nil while stopped or killed).
+    public var pid: Int32? { process.withLock { $0?.pid } }
+
     /// The broker's log file.
     public var logPath: String { folder + "/mosquitto.log" }
 

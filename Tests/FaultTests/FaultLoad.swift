@@ -175,6 +175,20 @@ final class FaultLoad: Sendable {
         return expected
     }
 
+    /// true for `out/{viewer}/…` where the viewer is one of the load's users.
+    func isViewOfLoadUser(_ topic: String) -> Bool {
+        let parts = topic.split(separator: "/")
+        guard parts.count == 5, let number = Int(parts[3].dropFirst()), parts[3].hasPrefix("u") else { return false }
+        return users.indices.contains(number) && users[number] == parts[3]
+    }
+
+    /// Replaces the contacts of `user`, someone outside the load (a slow viewer, say).
+    func setContacts(ofGuest user: String, _ list: [String]) async throws {
+        let payload = "[" + list.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        _ = try await publish("\(user)/contacts", payload, retrying: true)
+        await driver.waitForPublishes()
+    }
+
     /// true when the broker took the input; with `retrying`, waits for the broker to be back.
     private func publish(_ suffix: String, _ payload: String, retrying: Bool) async throws -> Bool {
         let message = MQTTMessage(topic: "presence/v1/in/\(suffix)", payload: Array(payload.utf8), qos: .atLeastOnce, retain: true)
