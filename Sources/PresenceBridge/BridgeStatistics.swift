@@ -33,7 +33,12 @@ public struct BridgeStatistics: Sendable, Equatable {
     public var viewsSequence: Int64 = 0
     public var checkpointSequence: Int64 = 0
     public var tombstonesPruned = 0
+    /// Participants (users that sent inputs of their own), and every id the engine holds
+    /// (participants and users named in lists); ids nobody names any more are forgotten
+    /// (`idsForgotten` so far).
     public var users = 0
+    public var internedIDs = 0
+    public var idsForgotten = 0
     public var devicesOnline = 0
     public var lastResyncMilliseconds: Int64 = 0
     /// Times the MQTT network thread found the writer's inbox full (`--receive-buffer`) and
@@ -65,7 +70,7 @@ public struct BridgeStatistics: Sendable, Equatable {
             ("resyncsFromCheckpoint", resyncsFromCheckpoint), ("resyncsReadBack", resyncsReadBack),
             ("viewsRepaired", viewsRepaired), ("checkpointsPublished", checkpointsPublished),
             ("tombstonesPruned", tombstonesPruned),
-            ("users", users), ("devicesOnline", devicesOnline),
+            ("users", users), ("internedIds", internedIDs), ("idsForgotten", idsForgotten), ("devicesOnline", devicesOnline),
             ("inboxStalls", inboxStalls), ("inboxHighWater", inboxHighWater), ("publishesRefused", publishesRefused),
         ]
         for (name, value) in counters {

@@ -71,7 +71,8 @@ extension BridgeWriter {
         var repairs: [DecidedView] = []
         let sequence = store.sequence + 1
         do {
-            try store.rewriteViews(of: viewers, ids: newIDs(), sequence: sequence) { () throws(StoreError) in
+            numbering += engine.takeNumberingChanges()
+            try store.rewriteViews(of: viewers, numbering: numbering, ids: newIDs(), sequence: sequence) { () throws(StoreError) in
                 var failure: StoreError?
                 engine.forEachIndexedView(viewers: viewers) { viewer, target, view in
                     guard failure == nil else { return }
@@ -94,6 +95,7 @@ extension BridgeWriter {
                     try store.recordView(ViewRecord(viewer: viewer, target: target, digest: ViewDigest.deleted, sequence: sequence))
                 }
             }
+            numbering.removeAll()
         } catch {
             // The views still go out (the broker must end up right); the record keeps its older
             // sequence, so a later resync republishes rather than trusts.

@@ -54,6 +54,10 @@ final class BridgeWriter {
 
     /// What one batch of events decided, held back until the store has the batch's facts.
     private var durable: [DurableChange] = []
+    /// User numbers freed or given again (`PresenceEngine.takeNumberingChanges`), not yet stored.
+    var numbering: [NumberingChange] = []
+    /// A checkpoint went out since users nobody names were last forgotten (`forgetUnlistedUsers`).
+    private var forgetDue = false
     var decided: [DecidedView] = []
 
     private var nextCheckpointAt: MonotonicInstant
@@ -142,6 +146,7 @@ final class BridgeWriter {
         let now = MonotonicInstant.now()
         if let deadline = wakeTime(), now >= deadline { tick(at: now) }
         flush()
+        forgetUnlistedUsers()
         advanceResync(at: now)
         guard takenOver == nil else { return }
         advanceCatchUp(at: now)
@@ -542,6 +547,7 @@ final class BridgeWriter {
     private func refreshGauges() {
         let engineStatistics = engine.statistics
         statistics.users = engineStatistics.usersKnown
+        statistics.internedIDs = engineStatistics.internedIDs
         statistics.devicesOnline = engineStatistics.devicesNotOffline
         statistics.viewsCoalesced = outbox.coalesced
         let mqtt = transport()
@@ -588,6 +594,7 @@ final class BridgeWriter {
         let sent = outbox.checkpointSent
         if sent > (checkpointsSent.last?.sequence ?? 0) { checkpointsSent.append((now, sent)) }
         pruneTombstones(at: now)
+        forgetDue = true
         guard force || store.sequence > checkpointQueued else { return }
         let marker = Checkpoint(epoch: store.epoch, sequence: store.sequence)
         outbox.enqueue(.checkpoint(MQTTMessage(topic: configuration.topics.checkpointTopic, payload: marker.payload, qos: .atLeastOnce, retain: true),
@@ -645,12 +652,15 @@ final class BridgeWriter {
     /// queues its views: no view can show a last-seen time that the store does not have, and
     /// no view goes out that the views record does not know.
     func flush() {
-        guard !durable.isEmpty || !decided.isEmpty || !appliedInputs.pending.isEmpty || store.storedIDs < engine.userCount else { return }
+        numbering += engine.takeNumberingChanges()
+        guard !durable.isEmpty || !decided.isEmpty || !appliedInputs.pending.isEmpty || !numbering.isEmpty
+            || store.storedIDs < engine.userCount else { return }
         let sequence = decided.isEmpty ? nil : store.sequence + 1
         let rows = decided.map { ViewRecord(viewer: $0.viewer, target: $0.target, digest: $0.digest, sequence: sequence ?? 0) }
         do {
             let start = ContinuousClock.now
-            try store.writeBatch(durable, ids: newIDs(), views: rows, sequence: sequence, inputs: appliedInputs.pending)
+            try store.writeBatch(durable, numbering: numbering, ids: newIDs(), views: rows, sequence: sequence,
+                                 inputs: appliedInputs.pending)
             let commit = ContinuousClock.now - start
             timings.recordCommit(commit)
             statistics.storeTransactions += 1
@@ -664,6 +674,7 @@ final class BridgeWriter {
         }
         noteStoreWrite(succeeded: true)
         durable.removeAll(keepingCapacity: true)
+        numbering.removeAll()
         appliedInputs.stored()
         for view in decided { enqueue(view) }
         decided.removeAll(keepingCapacity: true)
@@ -674,6 +685,27 @@ final class BridgeWriter {
         guard succeeded != storeWritable else { return }
         storeWritable = succeeded
         readiness.noteStoreWrite(succeeded: succeeded)
+    }
+
+    /// Forgets the users nobody names any more (`PresenceEngine.forgetUnlistedUsers`), once per
+    /// checkpoint while caught up and with everything decided stored: a user whose number a row
+    /// of the views record still names (a tombstone, until pruned) is kept until it is gone, so
+    /// a number is given to another id only when nothing in the store means the old one.
+    private func forgetUnlistedUsers() {
+        guard forgetDue, isCaughtUp, durable.isEmpty, decided.isEmpty, numbering.isEmpty,
+              store.storedIDs == engine.userCount else { return }
+        forgetDue = false
+        var failed = false
+        let forgotten = engine.forgetUnlistedUsers { index in
+            do { return try store.hasViewRows(naming: index) } catch {
+                failed = true
+                return true
+            }
+        }
+        if failed { statistics.storeFailures += 1 }
+        guard forgotten > 0 else { return }
+        statistics.idsForgotten += forgotten
+        flush()
     }
 
     /// The ids the engine numbered since the store last recorded its ids.

@@ -67,6 +67,7 @@ extension PresenceEngine {
             let old = users[index].blocked
             guard old != new else { return output }
             users[index].blocked = new
+            countBlocked(from: old, to: new)
             let contacts = users[index].contacts
             changeRelations(of: target, contacts: (contacts, contacts), blocked: (old, new), into: &output)
             output.durableChanges.append(.blocked(user, ordered))
@@ -104,6 +105,7 @@ extension PresenceEngine {
                 i += 1
                 if let position = users[target].watchers.firstIndex(of: viewer) {
                     users[target].watchers.remove(at: position)
+                    noteUnnamed(Int32(truncatingIfNeeded: target))
                 }
                 if emit {
                     let previous = currentView(of: Int32(truncatingIfNeeded: target), for: viewer,
@@ -180,7 +182,9 @@ extension PresenceEngine {
             }
             let contacts = normalisedIndices(fact.contacts, excluding: target)
             let watch = normalisedIndices(fact.watch, excluding: target)
-            users[index].blocked = normalisedIndices(fact.blocked, excluding: target)
+            let blocked = normalisedIndices(fact.blocked, excluding: target)
+            countBlocked(from: users[index].blocked, to: blocked)
+            users[index].blocked = blocked
             let oldHeld = SortedIndices.union(users[index].contacts, users[index].watch)
             users[index].contacts = contacts
             users[index].watch = watch

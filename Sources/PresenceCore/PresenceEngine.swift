@@ -22,6 +22,12 @@ public struct PresenceEngine: Sendable {
     var nextDeviceSerial: UInt32 = 0
     var activitySequence: UInt64 = 0
     var offlineSequence: UInt64 = 0
+    /// Indices of forgotten users, free for the next new id (see `PresenceEngine+Forgetting`).
+    var freeIndices: [Int32] = []
+    /// Users that may have become forgettable since the last ``forgetUnlistedUsers(keeping:)``.
+    var forgetCandidates: Set<Int32> = []
+    /// Indices given to another id or freed since the last ``takeNumberingChanges()``, in order.
+    var numberingChanges: [NumberingChange] = []
     /// The latest wall-clock stamp given or known (`Int64.min`: none): see ``stamp(_:)``.
     var stampFloor: Int64 = .min
     let livenessWindow: Int64
@@ -80,23 +86,42 @@ public struct PresenceEngine: Sendable {
         timers.first.map { MonotonicInstant(milliseconds: $0.deadline) }
     }
 
-    /// Gauges: users known, devices not offline, pending timer entries.
+    /// Gauges: participants, ids interned, devices not offline, pending timer entries.
     public var statistics: EngineStatistics {
         var present = 0
-        for user in users { present += user.presentDeviceCount }
-        return EngineStatistics(usersKnown: users.count, devicesNotOffline: present, pendingTimers: timers.count)
+        var participants = 0
+        for user in users {
+            present += user.presentDeviceCount
+            if user.isParticipant { participants += 1 }
+        }
+        return EngineStatistics(usersKnown: participants, internedIDs: indexByID.count, devicesNotOffline: present,
+                                pendingTimers: timers.count)
     }
 
     /// Interns `ids` in order, so that `ids[i]` gets index `i`: a store that keeps the ids of a
-    /// previous engine gives a fresh one the same numbering. Call first, on an empty engine
-    /// (ids already known are skipped, and the numbering is then the engine's own).
-    public mutating func restoreIndices(_ ids: [UserID]) {
+    /// previous engine gives a fresh one the same numbering; nil is a free index (a user
+    /// forgotten). Call first, on an empty engine (ids already known are skipped, and the
+    /// numbering is then the engine's own). Every user restored so is a candidate to forget.
+    public mutating func restoreIndices(_ ids: [UserID?]) {
         users.reserveCapacity(ids.count)
-        for id in ids { _ = intern(id) }
+        for id in ids {
+            if let id {
+                forgetCandidates.insert(intern(id))
+            } else {
+                freeIndices.append(Int32(truncatingIfNeeded: users.count))
+                users.append(UserRecord(id: UserRecord.freeSlotID))
+            }
+        }
+        freeIndices.reverse()  // the lowest first
+        numberingChanges.removeAll()
     }
 
-    /// How many users the engine has interned: indices are `0..<userCount`, never reused.
+    /// How many user slots the engine has: indices are `0..<userCount`; a forgotten user's index
+    /// is free (its slot holds nothing) until a new id takes it.
     public var userCount: Int { users.count }
+
+    /// How many ids the engine knows now (slots minus free ones): what forgetting bounds.
+    public var internedIDs: Int { indexByID.count }
 
     /// The id at a user index (`0..<userCount`).
     public func userID(at index: Int32) -> UserID { users[Int(index)].id }
@@ -104,9 +129,15 @@ public struct PresenceEngine: Sendable {
     /// The index of a user the engine knows; nil for one it has never seen.
     public func userIndex(of id: UserID) -> Int32? { indexByID[id] }
 
-    /// The index of `id`, creating an empty user when new.
+    /// The index of `id`, creating an empty user when new (in a free index if there is one).
     mutating func intern(_ id: UserID) -> Int32 {
         if let index = indexByID[id] { return index }
+        if let index = freeIndices.popLast() {
+            users[Int(index)] = UserRecord(id: id)
+            indexByID[id] = index
+            numberingChanges.append(NumberingChange(index: index, id: id))
+            return index
+        }
         let index = Int32(truncatingIfNeeded: users.count)
         users.append(UserRecord(id: id))
         indexByID[id] = index

@@ -15,6 +15,8 @@ struct UserRecord: Sendable {
     var blocked: [Int32] = []
     var watch: [Int32] = []
     var watchers: [Int32] = []
+    /// How many users hold this one in their blocked list (they do not watch it, but name it).
+    var blockedBy: Int32 = 0
     /// Sorted by device id.
     var devices: [DeviceRecord] = []
 

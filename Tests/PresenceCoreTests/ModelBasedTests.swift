@@ -25,11 +25,14 @@ struct ModelBasedTests {
     @Test("the random operations reach every rule")
     func randomWalkCoversEveryRule() throws {
         var coverage: [String: Int] = [:]
+        var forgotten = 0
         for seed in Self.seeds.prefix(10) {
             var run = ModelRun(seed: seed)
             try run.execute(steps: Self.stepsPerSeed)
             coverage.merge(run.model.coverage, uniquingKeysWith: +)
+            forgotten += run.forgotten
         }
+        #expect(forgotten > 0, "no user was ever forgotten")
         let rules = ["liveness loss cancelled", "resumed by heartbeat", "stale offline ignored", "will grace started",
                      "reconnect within grace", "too many devices", "offline device evicted", "liveness loss",
                      "activity expired", "last seen moved", "replay of a lost device ignored"]
@@ -52,6 +55,10 @@ struct ModelBasedTests {
 struct ModelRun {
     let seed: UInt64
     var random: SplitMix64
+    /// Decides when to forget users nobody names, apart from `random`.
+    var forgetting: SplitMix64
+    /// Users forgotten so far.
+    var forgotten = 0
     var engine = PresenceEngine(configuration: ModelBasedTests.configuration)
     var model = ReferenceModel(configuration: ModelBasedTests.configuration)
     var held: [ViewKey: View] = [:]
@@ -61,12 +68,16 @@ struct ModelRun {
     init(seed: UInt64) {
         self.seed = seed
         random = SplitMix64(seed: seed)
+        forgetting = SplitMix64(seed: ~seed)
     }
 
     mutating func randomUsers(allowSelf user: UserID?) -> [UserID] {
         var list: [UserID] = []
         for _ in 0..<random.below(5) { list.append(random.pick(ModelBasedTests.users)) }
         if let user, random.chance(15) { list.append(user) }
+        // Users who never send anything, only named: the ones the engine forgets once unnamed.
+        // From `forgetting`, so that the walk's own choices stay what they were.
+        if forgetting.chance(30) { list.append(forgetting.pick(["named1", "named2", "named3"])) }
         return list
     }
 
@@ -157,6 +168,13 @@ struct ModelRun {
             apply(output, step: step, what: what)
             checkDurable(output, lastSeenBefore: lastSeenBefore, settingsBefore: settingsBefore, step: step, what: what)
             try compare(step: step, what: what)
+            // Forgetting users nobody names changes no view (the reference never forgets); its
+            // own generator leaves the walk's the same.
+            if forgetting.chance(10) {
+                let count = engine.forgetUnlistedUsers { _ in false }
+                forgotten += count
+                try compare(step: step, what: "forgetting \(count) users nobody names after \(what)")
+            }
         }
         var enumerated: [ViewKey: View] = [:]
         engine.forEachView { viewer, target, view in enumerated[ViewKey(viewer: viewer, target: target)] = view }

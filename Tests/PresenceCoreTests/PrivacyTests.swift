@@ -176,7 +176,7 @@ struct RestoreTests {
             ViewKey(viewer: "carol", target: "alice"): View(user: "alice"),
         ])
         #expect(engine.nextDeadline == nil)
-        #expect(engine.statistics == EngineStatistics(usersKnown: 4, devicesNotOffline: 0, pendingTimers: 0))
+        #expect(engine.statistics == EngineStatistics(usersKnown: 3, internedIDs: 4, devicesNotOffline: 0, pendingTimers: 0))
     }
 
     @Test("replaying the same lists after a restore changes nothing")

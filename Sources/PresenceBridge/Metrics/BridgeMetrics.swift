@@ -34,6 +34,7 @@ public final class BridgeMetrics: Sendable {
         public static let inboxHighWater = "presence_bridge_mqtt_inbox_high_water"
         public static let inboxDepth = "presence_bridge_mqtt_inbox_depth"
         public static let users = "presence_bridge_users"
+        public static let internedIDs = "presence_bridge_interned_ids"
         public static let devicesOnline = "presence_bridge_devices_online"
         public static let brokerConnected = "presence_bridge_broker_connected"
         public static let live = "presence_bridge_live"
@@ -74,6 +75,7 @@ public final class BridgeMetrics: Sendable {
     private let rejected: Mutex<[InputRejection.Code: Counter]>
     private let factory: any MetricsFactory
     private let users: Gauge
+    private let internedIDs: Gauge
     private let devicesOnline: Gauge
     private let brokerConnected: Gauge
     private let live: Gauge
@@ -113,6 +115,7 @@ public final class BridgeMetrics: Sendable {
         }))
         Gauge(label: Name.buildInfo, dimensions: [("version", BridgeVersion.current)], factory: factory).record(1)
         users = Gauge(label: Name.users, factory: factory)
+        internedIDs = Gauge(label: Name.internedIDs, factory: factory)
         devicesOnline = Gauge(label: Name.devicesOnline, factory: factory)
         brokerConnected = Gauge(label: Name.brokerConnected, factory: factory)
         live = Gauge(label: Name.live, factory: factory)
@@ -122,7 +125,7 @@ public final class BridgeMetrics: Sendable {
         viewLatency = Timer(label: Name.viewLatency, factory: factory)
         storeCommit = Timer(label: Name.storeCommit, factory: factory)
         resyncDuration = Timer(label: Name.resyncDuration, factory: factory)
-        for gauge in [users, devicesOnline, brokerConnected, live, outboxViews, inboxHighWater, inboxDepth] { gauge.record(0) }
+        for gauge in [users, internedIDs, devicesOnline, brokerConnected, live, outboxViews, inboxHighWater, inboxDepth] { gauge.record(0) }
     }
 
     /// Brings every counter up to `statistics` and `transport` (nil: no client yet) (adding what each grew by) and
@@ -150,6 +153,7 @@ public final class BridgeMetrics: Sendable {
         }
         for (counter, amount) in increments { counter.increment(by: amount) }
         users.record(statistics.users)
+        internedIDs.record(statistics.internedIDs)
         devicesOnline.record(statistics.devicesOnline)
         if let transport {
             inboxHighWater.record(transport.bufferHighWater)

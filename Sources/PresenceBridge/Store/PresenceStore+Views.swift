@@ -15,15 +15,17 @@ struct ViewRecord: Equatable, Sendable {
 /// The record of published views: which views the broker holds, by digest, so that a restart
 /// reads the broker's retained inputs and its checkpoint instead of every retained view.
 extension PresenceStore {
-    /// Writes a batch in one transaction: its durable facts, the user ids first numbered in it
-    /// (`ids`, numbered from `storedIDs` on), and its view rows stamped with `sequence` (the
-    /// store's sequence then becomes `sequence`). All or nothing: on failure nothing is written
-    /// and the store's counters stay as they were.
-    func writeBatch(_ changes: [DurableChange], ids: ArraySlice<UserID>, views: [ViewRecord], sequence: Int64?,
-                    inputs: [AppliedInput] = []) throws(StoreError) {
-        guard !changes.isEmpty || !ids.isEmpty || !views.isEmpty || !inputs.isEmpty else { return }
+    /// Writes a batch in one transaction: its durable facts, the numbers freed or given again
+    /// (`numbering`, in order), the user ids first numbered in it (`ids`, numbered from
+    /// `storedIDs` on), and its view rows stamped with `sequence` (the store's sequence then
+    /// becomes `sequence`). All or nothing: on failure nothing is written and the store's
+    /// counters stay as they were.
+    func writeBatch(_ changes: [DurableChange], numbering: [NumberingChange] = [], ids: ArraySlice<UserID>,
+                    views: [ViewRecord], sequence: Int64?, inputs: [AppliedInput] = []) throws(StoreError) {
+        guard !changes.isEmpty || !numbering.isEmpty || !ids.isEmpty || !views.isEmpty || !inputs.isEmpty else { return }
         try transaction { () throws(StoreError) in
             for change in changes { try write(change) }
+            try renumber(numbering)
             try recordIDs(ids)
             for view in views { try recordView(view) }
             for input in inputs { try recordInput(input) }
@@ -36,9 +38,10 @@ extension PresenceStore {
     /// Replaces the rows of the viewers in `viewers` (after a read-back of the broker's views,
     /// which is then what the broker holds): `body` records their views with `recordView`, in
     /// one transaction with the new ids and the new sequence.
-    func rewriteViews(of viewers: Range<Int32>, ids: ArraySlice<UserID>, sequence: Int64,
+    func rewriteViews(of viewers: Range<Int32>, numbering: [NumberingChange] = [], ids: ArraySlice<UserID>, sequence: Int64,
                       _ body: () throws(StoreError) -> Void) throws(StoreError) {
         try transaction { () throws(StoreError) in
+            try renumber(numbering)
             try recordIDs(ids)
             let delete = try prepare("DELETE FROM views WHERE viewer >= ?1 AND viewer < ?2")
             sqlite3_bind_int64(delete, 1, Int64(viewers.lowerBound))
@@ -82,6 +85,40 @@ extension PresenceStore {
         sqlite3_bind_int64(statement, 3, Int64(bitPattern: view.digest))
         sqlite3_bind_int64(statement, 4, view.sequence)
         try run(statement)
+    }
+
+    /// Frees the numbers of forgotten users and gives freed numbers to new ids, in order.
+    private func renumber(_ changes: [NumberingChange]) throws(StoreError) {
+        for change in changes where Int(change.index) < storedIDs {
+            if let id = change.id {
+                let statement = try prepare("INSERT OR REPLACE INTO ids(id, user) VALUES(?1, ?2)")
+                sqlite3_bind_int64(statement, 1, Int64(change.index))
+                bind(statement, 2, id.rawValue)
+                try run(statement)
+            } else {
+                let statement = try prepare("DELETE FROM ids WHERE id = ?1")
+                sqlite3_bind_int64(statement, 1, Int64(change.index))
+                try run(statement)
+            }
+        }
+    }
+
+    /// True when a row of the views record names user number `index`, as viewer or in a
+    /// tombstone as target (a row that shows a view of it means someone lists it, and the
+    /// engine keeps it anyway): its number cannot be given to another id yet.
+    func hasViewRows(naming index: Int32) throws(StoreError) -> Bool {
+        let asViewer = try prepare("SELECT 1 FROM views WHERE viewer = ?1 LIMIT 1")
+        sqlite3_bind_int64(asViewer, 1, Int64(index))
+        defer { sqlite3_reset(asViewer) }
+        let viewerStep = sqlite3_step(asViewer)
+        guard viewerStep == SQLITE_DONE || viewerStep == SQLITE_ROW else { throw lastError("looking up rows") }
+        if viewerStep == SQLITE_ROW { return true }
+        let asTarget = try prepare("SELECT 1 FROM views WHERE target = ?1 AND digest = 0 LIMIT 1")
+        sqlite3_bind_int64(asTarget, 1, Int64(index))
+        defer { sqlite3_reset(asTarget) }
+        let targetStep = sqlite3_step(asTarget)
+        guard targetStep == SQLITE_DONE || targetStep == SQLITE_ROW else { throw lastError("looking up rows") }
+        return targetStep == SQLITE_ROW
     }
 
     private func recordIDs(_ ids: ArraySlice<UserID>) throws(StoreError) {

@@ -18,7 +18,8 @@ final class PresenceStore {
     private(set) var epoch: UInt64 = 0
     /// The latest batch whose views were recorded (0: none yet). Set by the store's writes only.
     var sequence: Int64 = 0
-    /// How many user ids `ids` holds (they are numbered `0..<storedIDs`). Set by the store's writes only.
+    /// The next number `ids` gives: numbers are `0..<storedIDs`, without those of forgotten
+    /// users until another id takes them. Set by the store's writes only.
     var storedIDs = 0
     /// Checkpoints the log off the writer's thread (`WALCheckpointer`).
     private var checkpointer: WALCheckpointer?
@@ -49,7 +50,7 @@ final class PresenceStore {
         try migrate()
         epoch = UInt64(bitPattern: try metaValue("epoch") ?? 0)
         sequence = try metaValue("sequence") ?? 0
-        storedIDs = Int(try scalar("SELECT count(*) FROM ids") ?? 0)
+        storedIDs = Int(try scalar("SELECT coalesce(max(id) + 1, 0) FROM ids") ?? 0)
     }
 
     /// Brings the schema to `StoreSchema.version`, one step per version, in one transaction;
@@ -133,17 +134,19 @@ final class PresenceStore {
     }
 
     /// The user ids in their stored numbering, for `PresenceEngine.restoreIndices`.
-    func loadIndices() throws(StoreError) -> [UserID] {
+    func loadIndices() throws(StoreError) -> [UserID?] {
         let statement = try prepare("SELECT id, user FROM ids ORDER BY id")
         defer { sqlite3_reset(statement) }
-        var ids: [UserID] = []
+        var ids: [UserID?] = []
         while true {
             let step = sqlite3_step(statement)
             if step == SQLITE_DONE { break }
             guard step == SQLITE_ROW else { throw lastError("reading ids") }
-            guard sqlite3_column_int64(statement, 0) == Int64(ids.count), let id = UserID(text(statement, 1) ?? "") else {
-                throw StoreError("\(path): the id table is not numbered 0, 1, 2, …")
+            let number = sqlite3_column_int64(statement, 0)
+            guard number >= Int64(ids.count), number < Int64(Int32.max), let id = UserID(text(statement, 1) ?? "") else {
+                throw StoreError("\(path): the id table holds a number out of order or an invalid id")
             }
+            while Int64(ids.count) < number { ids.append(nil) }  // a forgotten user's number, free
             ids.append(id)
         }
         return ids

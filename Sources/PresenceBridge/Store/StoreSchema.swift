@@ -5,7 +5,7 @@
 /// forward one step at a time in the transaction that opens the store; a file written by a
 /// newer bridge than this one is refused, never rewritten.
 enum StoreSchema {
-    static let version: Int32 = 6
+    static let version: Int32 = 7
 
     /// The schema of a new store.
     static let latest = """
@@ -53,7 +53,13 @@ enum StoreSchema {
         4: "\(appliedInputs)",
         // A device lost by silence comes back with its platform too.
         5: "ALTER TABLE lost_devices ADD COLUMN platform TEXT;",
+        // Users nobody names are forgotten once no row names them: find a target's tombstones.
+        6: "\(tombstoneTargets)",
     ]
+
+    /// The tombstones by target: a forgotten user's number is freed only once none is left.
+    private static let tombstoneTargets = "CREATE INDEX IF NOT EXISTS view_tombstone_targets ON views(target) WHERE digest = 0;"
+
 
     /// The digest of the payload last applied for each user's settings and lists (users by
     /// their stored numbers; kind 0-3 = settings, contacts, blocked, watch).
@@ -94,6 +100,7 @@ enum StoreSchema {
             PRIMARY KEY (viewer, target)
         ) WITHOUT ROWID;
         CREATE INDEX view_tombstones ON views(sequence) WHERE digest = 0;
+        \(tombstoneTargets)
         CREATE TABLE meta (
             key TEXT PRIMARY KEY,
             value INTEGER NOT NULL
