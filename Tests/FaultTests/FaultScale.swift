@@ -17,7 +17,7 @@ struct FaultScale: Sendable {
 
     static let current: FaultScale = ProcessInfo.processInfo.environment["PRESENCE_FAULTS"] == "full"
         ? FaultScale(users: 1_000, contacts: 10, repetitions: 20, cutSeconds: 30, churnSeconds: 180, isFull: true)
-        : FaultScale(users: 120, contacts: 10, repetitions: 3, cutSeconds: 3, churnSeconds: 10, isFull: false)
+        : FaultScale(users: 120, contacts: 10, repetitions: 3, cutSeconds: 3, churnSeconds: 20, isFull: false)
 
     /// `full` or `short`, for the report.
     var name: String { isFull ? "full" : "short" }
