@@ -97,8 +97,9 @@ final class FaultLoad: Sendable {
     }
 
     /// The steady load until the task is cancelled: `rate` inputs per second, of them one in 50
-    /// a list replaced and the rest status changes, at random users and moments.
-    func run(rate: Double) -> Task<Void, Never> {
+    /// a list replaced (unless `replacingLists` is false) and the rest status changes, at random
+    /// users and moments.
+    func run(rate: Double, replacingLists: Bool = true) -> Task<Void, Never> {
         Task {
             var generator = SystemRandomNumberGenerator()
             let tick = 0.02
@@ -108,7 +109,7 @@ final class FaultLoad: Sendable {
                 while owed >= 1, !Task.isCancelled {
                     owed -= 1
                     let index = Int.random(in: users.indices, using: &generator)
-                    if Int.random(in: 0..<50, using: &generator) == 0 {
+                    if replacingLists, Int.random(in: 0..<50, using: &generator) == 0 {
                         try? await setList(index, shift: Int.random(in: 0..<3, using: &generator))
                     } else {
                         try? await setStatus(index, Self.statuses.randomElement(using: &generator)!)

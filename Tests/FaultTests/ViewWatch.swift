@@ -15,6 +15,7 @@ final class ViewWatch: Sendable {
         var latest: [String: SeenView] = [:]
         var highestLastSeen: [String: String] = [:]
         var backwards: [String] = []
+        var vanished: [String] = []
         var messages = 0
     }
 
@@ -33,8 +34,11 @@ final class ViewWatch: Sendable {
                 state.withLock { state in
                     state.messages += 1
                     state.latest[message.topic] = view
-                    guard let lastSeen else { return }
                     let highest = state.highestLastSeen[message.topic]
+                    guard let lastSeen else {
+                        if !message.retain, view != nil, let highest { state.vanished.append("\(message.topic) (had \(highest))") }
+                        return
+                    }
                     if !message.retain, let highest, lastSeen < highest {
                         state.backwards.append("\(message.topic): \(highest) then \(lastSeen)")
                     }
@@ -53,6 +57,9 @@ final class ViewWatch: Sendable {
     var messageCount: Int { state.withLock { $0.messages } }
     /// Live views whose last seen was older than one their topic showed before.
     var lastSeenBackwards: [String] { state.withLock { $0.backwards } }
+    /// Live views without a last seen on a topic that showed one: a loss, unless the viewer's
+    /// right to see it was revoked (a list changed) in between.
+    var lastSeenVanished: [String] { state.withLock { $0.vanished } }
     /// The highest last seen of every topic.
     var highestLastSeen: [String: String] { state.withLock { $0.highestLastSeen } }
 
