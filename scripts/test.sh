@@ -20,5 +20,5 @@ swift test --skip-build --filter "$contract"
 swift test --skip-build --filter "$service"
 # The fault suite's short version (scripts/faults.sh runs the full one), in a process of its own:
 # real crashes, cuts and full disks under load, and a short fuzz of the input decoder.
-swift test --skip-build --filter "$faults"
+swift test --skip-build --no-parallel --filter "$faults"
 scripts/fuzz.sh 30
