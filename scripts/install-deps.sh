@@ -6,8 +6,9 @@
 # parser reads the exposition back).
 set -euo pipefail
 packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config openssl systemd faketime)
-# The fault suite (Tests/FaultTests, scripts/faults.sh): network namespaces and veth pairs.
-packages+=(iproute2)
+# The fault suite (Tests/FaultTests, scripts/faults.sh): network namespaces and veth pairs, and
+# the store read back while its disk is full.
+packages+=(iproute2 sqlite3)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -80,8 +80,8 @@ final class FaultLoad: Sendable {
     }
 
     /// Unpaced: rounds of status changes of every user, ending online; returns the events per
-    /// second until a
-    /// watcher saw every self view final (the rate the bridge sustains here, with its fan-out).
+    /// second until `watch` saw every view final (the rate the bridge sustains here, with the
+    /// ring's fan-out).
     func measureSustainedRate(_ watch: ViewWatch) async throws -> Double {
         // At least 3,000 changes, so that the figure is not a matter of a few milliseconds.
         let rounds = max(3, 3_000 / users.count)
@@ -120,13 +120,13 @@ final class FaultLoad: Sendable {
         }
     }
 
-    /// One status change of one user that the model records (the next status of `u0000`);
-    /// returns the view topic of its self view, which must show it once the bridge publishes it.
-    func probe() async throws -> String {
+    /// One status change of one user that the model records (the next status of `u0000`):
+    /// the user and the status it sent.
+    func probe() async throws -> (user: String, status: String) {
         let next = Self.statuses[(Self.statuses.firstIndex(of: model.withLock { $0.statuses[0] })! + 1) % 3]
         try await setStatus(0, next, retrying: true)
         await driver.waitForPublishes()
-        return "presence/v1/out/\(users[0])/\(users[0]) shows"
+        return (users[0], next)
     }
 
     /// Every user's device heartbeats (QoS 0, on its session) every `interval` until the task

@@ -28,7 +28,7 @@ final class HostileInput: Sendable {
                 while owed >= 1, !Task.isCancelled {
                     owed -= 1
                     let sender = senders.randomElement(using: &generator)!
-                    let (suffix, payload) = Self.input(of: sender, using: &generator)
+                    let (suffix, payload) = Self.input(using: &generator)
                     let message = MQTTMessage(topic: "presence/v1/in/\(sender)/\(suffix)", payload: payload,
                                               qos: .atMostOnce, retain: Bool.random(using: &generator))
                     if (try? await client.publish(message)) != nil { sent += 1 }
@@ -41,7 +41,7 @@ final class HostileInput: Sendable {
 
     /// One hostile input: a topic under the sender's own inputs and a payload that is random
     /// bytes, or a valid payload broken in one of the ways the contract names.
-    static func input(of sender: String, using generator: inout some RandomNumberGenerator) -> (String, [UInt8]) {
+    static func input(using generator: inout some RandomNumberGenerator) -> (String, [UInt8]) {
         let device = ["d", "phone", "d\(Int.random(in: 0..<40, using: &generator))", "bad/id", "#", "é"].randomElement(using: &generator)!
         let suffix = ["\(device)/state", "\(device)/heartbeat", "\(device)/activity", "settings", "contacts", "blocked",
                       "watch", "nonsense", "\(device)/state/extra"].randomElement(using: &generator)!

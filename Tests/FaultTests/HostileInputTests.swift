@@ -50,12 +50,3 @@ struct HostileInputTests {
         }
     }
 }
-
-/// The sum of every series of `name` on the bridge's /metrics.
-func metric(_ port: Int, _ name: String) async throws -> Double {
-    let answer = try #require(await HTTPProbe.get(port: port, "/metrics"))
-    return answer.body.split(separator: "\n")
-        .filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
-        .compactMap { Double($0.split(separator: " ").last ?? "") }
-        .reduce(0, +)
-}
