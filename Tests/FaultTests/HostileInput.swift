@@ -1,42 +1,60 @@
 import Foundation
 import MQTT
 
-/// A stream of random and malformed inputs from users outside the load (`h0000`, …), each at
-/// about the bridge's rate limit, through the real broker (the bridge's account writes them on
-/// the hostile users' own topics: identity comes from the topic). None of them is listed by a
-/// user of the load, so the load's views must stay exactly what its own inputs imply.
+/// A stream of random and malformed inputs from users outside the load (`h0000`, …), each asked
+/// a little above the bridge's rate limit, through the real broker (the bridge's account writes
+/// them on the hostile users' own topics: identity comes from the topic), over four connections,
+/// each for a quarter of the senders. None of them is listed by a user of the load, so the
+/// load's views must stay exactly what its own inputs imply.
 final class HostileInput: Sendable {
     let senders: [String]
-    private let client: MQTTClient
+    private let clients: [MQTTClient]
 
     init(brokerURL: String, senders count: Int) async throws {
         senders = (0..<count).map { String(format: "h%04d", $0) }
-        client = try await connectOperator(brokerURL, "hostile")
+        var clients: [MQTTClient] = []
+        for index in 0..<4 { clients.append(try await connectOperator(brokerURL, "hostile-\(index)")) }
+        self.clients = clients
     }
 
-    func close() async { await client.disconnect() }
+    func close() async {
+        for client in clients { await client.disconnect() }
+    }
 
     /// Sends `perSecond` inputs per sender until cancelled; returns how many were handed over.
     func run(perSecond: Double) -> Task<Int, Never> {
-        Task {
-            var generator = SystemRandomNumberGenerator()
-            var sent = 0
-            let tick = 0.05
-            var owed = 0.0
-            while !Task.isCancelled {
-                owed += perSecond * Double(senders.count) * tick
-                while owed >= 1, !Task.isCancelled {
-                    owed -= 1
-                    let sender = senders.randomElement(using: &generator)!
-                    let (suffix, payload) = Self.input(using: &generator)
-                    let message = MQTTMessage(topic: "presence/v1/in/\(sender)/\(suffix)", payload: payload,
-                                              qos: .atMostOnce, retain: Bool.random(using: &generator))
-                    if (try? await client.publish(message)) != nil { sent += 1 }
-                }
-                try? await Task.sleep(for: .seconds(tick))
-            }
-            return sent
+        let shares = clients.enumerated().map { index, client in
+            (client, senders.enumerated().filter { $0.offset % clients.count == index }.map(\.element))
         }
+        return Task {
+            await withTaskGroup(of: Int.self) { group in
+                for (client, share) in shares {
+                    group.addTask { await Self.send(share, over: client, perSecond: perSecond) }
+                }
+                return await group.reduce(0, +)
+            }
+        }
+    }
+
+    /// `perSecond` inputs for each of `senders` over `client` until cancelled; how many went out.
+    private static func send(_ senders: [String], over client: MQTTClient, perSecond: Double) async -> Int {
+        var generator = SystemRandomNumberGenerator()
+        var sent = 0
+        let tick = 0.05
+        var owed = 0.0
+        while !Task.isCancelled {
+            owed += perSecond * Double(senders.count) * tick
+            while owed >= 1, !Task.isCancelled {
+                owed -= 1
+                let sender = senders.randomElement(using: &generator)!
+                let (suffix, payload) = input(using: &generator)
+                let message = MQTTMessage(topic: "presence/v1/in/\(sender)/\(suffix)", payload: payload,
+                                          qos: .atMostOnce, retain: Bool.random(using: &generator))
+                if (try? await client.publish(message)) != nil { sent += 1 }
+            }
+            try? await Task.sleep(for: .seconds(tick))
+        }
+        return sent
     }
 
     /// One hostile input: a topic under the sender's own inputs and a payload that is random

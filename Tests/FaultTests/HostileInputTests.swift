@@ -37,14 +37,16 @@ struct HostileInputTests {
             let sent = await stream.value
             let settle = try await run.settle(since: .now)
             let rejected = try await metric(http, "presence_bridge_inputs_rejected_total") - rejectedBefore
+            let rateLimited = try await metric(http, #"presence_bridge_inputs_rejected_total{reason="rate-limited"}"#)
             await hostile.close()
             #expect(run.bridge.value.exitStatus == nil, "the bridge still runs")
             #expect(rejected > 0, "the hostile inputs were rejected")
             #expect(run.watch.lastSeenBackwards.isEmpty, "\(run.watch.lastSeenBackwards.prefix(5))")
             FaultReport(fault: "hostile input: random and malformed payloads",
-                        injected: "\(sent) inputs from \(hostile.senders.count) users at 25/s each (limit 20/s) for \(Int(seconds)) s, beside \(run.loadText)",
-                        checked: String(format: "legitimate views exact after every 4 s of load (and a fresh subscriber at the end, %.2f s); %.0f rejections counted; bridge RSS %.0f MiB before, %.0f MiB peak; still running",
-                                        settle, rejected, rssBefore, peak),
+                        injected: String(format: "%d inputs from %d users in %.0f s (25/s each asked, %.1f/s each went out; the limit is 20/s), beside %@",
+                                         sent, hostile.senders.count, seconds, Double(sent) / seconds / Double(hostile.senders.count), run.loadText),
+                        checked: String(format: "legitimate views exact after every 4 s of load (and a fresh subscriber at the end, %.2f s); %.0f rejections counted (%.0f of them rate-limited); bridge RSS %.0f MiB before, %.0f MiB peak; still running",
+                                        settle, rejected, rateLimited, rssBefore, peak),
                         result: "views exact, last seen kept, no crash",
                         convergence: times).write()
         }

@@ -12,11 +12,11 @@ func residentMiB(_ pid: Int32) -> Double? {
     return kilobytes / 1024
 }
 
-/// The sum of every series of `name` on the bridge's /metrics.
+/// The sum of every series of `name` on the bridge's /metrics (`name{label="value"}`: that one).
 func metric(_ port: Int, _ name: String) async throws -> Double {
     let answer = try #require(await HTTPProbe.get(port: port, "/metrics"))
     return answer.body.split(separator: "\n")
-        .filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+        .filter { $0.hasPrefix(name + " ") || (!name.hasSuffix("}") && $0.hasPrefix(name + "{")) }
         .compactMap { Double($0.split(separator: " ").last ?? "") }
         .reduce(0, +)
 }
