@@ -1,8 +1,8 @@
 import Foundation
 import MQTT
 
-/// A stream of random and malformed inputs from users outside the load (`h0000`, …), each asked
-/// a little above the bridge's rate limit, through the real broker (the bridge's account writes
+/// A stream of random and malformed inputs from users outside the load (`h0000`, …), a tenth of
+/// them flooding far beyond the bridge's rate limit, through the real broker (the bridge's account writes
 /// them on the hostile users' own topics: identity comes from the topic), over four connections,
 /// each for a quarter of the senders. None of them is listed by a user of the load, so the
 /// load's views must stay exactly what its own inputs imply.
@@ -46,7 +46,11 @@ final class HostileInput: Sendable {
             owed += perSecond * Double(senders.count) * tick
             while owed >= 1, !Task.isCancelled {
                 owed -= 1
-                let sender = senders.randomElement(using: &generator)!
+                // Three inputs in ten from the first tenth of the senders: they flood (about four
+                // times the others' rate), beyond the rate limit.
+                let flooders = senders.prefix(max(1, senders.count / 10))
+                let sender = (Int.random(in: 0..<10, using: &generator) < 3 ? flooders.randomElement(using: &generator)
+                              : senders.randomElement(using: &generator))!
                 let (suffix, payload) = input(using: &generator)
                 let message = MQTTMessage(topic: "presence/v1/in/\(sender)/\(suffix)", payload: payload,
                                           qos: .atMostOnce, retain: Bool.random(using: &generator))
