@@ -44,8 +44,10 @@ final class BridgeWriter {
     private var nextStatsAt: MonotonicInstant
     private var hasBeenLive = false
     private var hasResynced = false
-    /// This process's claim on the prefix (`BridgeClaim`), published at the first connection.
+    /// This process's claim on the prefix (`BridgeClaim`), published before subscribing until a
+    /// replay has shown it back (`claimConfirmed`).
     private let claim = BridgeClaim.random()
+    private var claimConfirmed = false
     /// Set when a replay showed another bridge's claim: this one stands down, and handles nothing more.
     private(set) var takenOver: BridgeTakenOver?
 
@@ -187,8 +189,9 @@ final class BridgeWriter {
         outbox.enqueue(MQTTMessage(topic: configuration.topics.statusTopic, payload: configuration.statusPayload(online: false, startedAt: nil),
                                    qos: .atLeastOnce, retain: true))
         // The first connection claims the prefix before it subscribes, so that its own replay
-        // shows its claim; after a gap, the replay tells whether another bridge claimed it since.
-        if !hasResynced { publishClaim() }
+        // shows its claim; once it did, the replay after a gap tells whether another bridge
+        // claimed it since (a first connection lost before that claims again).
+        if !claimConfirmed { publishClaim() }
         requestReplay(resync)
         // The devices present before the gap: the ones this process knew, or at a start the
         // ones the store kept (with their sessions, so a stale will the broker now holds as the
@@ -247,11 +250,14 @@ final class BridgeWriter {
         }
         switch resync.stage {
         case .inputs:
-            if let other = resync.claim, other != claim {
+            switch resync.claim {
+            case claim?: claimConfirmed = true
+            case let other? where claimConfirmed:
                 standDown(other)
                 return
+            case .some: break  // our claim was lost with the connection; it went out again before this replay
+            case nil: publishClaim()  // a broker that lost its retained state
             }
-            if resync.claim == nil { publishClaim() }  // a broker that lost its retained state
             if let checkpoint = resync.checkpoint, checkpoint.epoch == store.epoch, checkpoint.sequence <= store.sequence {
                 statistics.resyncsFromCheckpoint += 1
                 logger.info("replay complete; reconciling from the views record", metadata: [

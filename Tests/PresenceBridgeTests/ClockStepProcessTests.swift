@@ -52,30 +52,27 @@ struct ClockStepProcessTests {
                 let view = try await bob.waitFor("carol", "carol offline (\(session))") { $0.status == "offline" }
                 return try #require(view.lastSeen.flatMap(parseISO8601))
             }
-            // alice types (the default lease, 3 s: longer than the liveness window) and it must clear.
-            func aliceTypes(_ phase: String) async throws {
+            // alice types (the default lease, 3 s: longer than the liveness window); the wall
+            // clock is stepped while "Typing…" shows, and it must clear all the same.
+            func aliceTypes(_ phase: String, thenStepTo offset: String) async throws {
                 try await fixture.send(phone, "alice/phone/activity", #"{"type":"typing","conversationId":"\#(phase)"}"#)
                 try await bob.waitFor("alice", "alice typing in \(phase)") { ($0.activity?["conversationId"] as? String) == phase }
+                try setWallOffset(offset)
                 try await bob.waitFor("alice", timeout: .seconds(15), "alice's typing in \(phase) cleared by its lease") { $0.activity == nil }
             }
 
             let before = try await carolComesAndGoes()
-            try await aliceTypes("before")
-
-            try setWallOffset("+1h")
+            try await aliceTypes("before", thenStepTo: "+1h")
             let ahead = try await carolComesAndGoes()
             #expect(ahead.timeIntervalSince(before) > 3_000, "the bridge stamps by its (stepped) wall clock")
-            try await aliceTypes("ahead")
 
-            try setWallOffset("+0")
+            try await aliceTypes("ahead", thenStepTo: "+0")
             let back = try await carolComesAndGoes()
             #expect(back >= ahead, "a step back does not move last seen backwards")
-            try await aliceTypes("back")
 
-            try setWallOffset("-1h")
+            try await aliceTypes("back", thenStepTo: "-1h")
             let behind = try await carolComesAndGoes()
             #expect(behind >= back, "nor does a second step back")
-            try await aliceTypes("behind")
 
             // The sentinel: a change of alice's after everything, on the same connection.
             heartbeats.cancel()

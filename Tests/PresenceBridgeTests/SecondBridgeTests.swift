@@ -66,3 +66,33 @@ struct SecondBridgeTests {
         }
     }
 }
+
+/// The same mistake with the same data folder: the second bridge cannot open the store.
+@Suite("A second bridge on a data folder in use")
+struct SecondBridgeSameFolderTests {
+    @Test("the second exits non-zero at once saying why, before it connects; the first keeps serving undisturbed")
+    func sameDataFolder() async throws {
+        try await BridgeFixture.run(startBridge: false) { fixture in
+            let first = try await BridgeProcess.start(fixture)
+            fixture.onTearDown { _ = await first.terminate() }
+            try await BridgeProcess.waitUntilOnline(fixture)
+            let status = try await ViewRecorder(client: try await fixture.client("dave"), filter: "presence/v1/bridge/status")
+            try await status.waitFor("status", "the first bridge online") { $0.status == "online" }
+            let bob = try await fixture.bobWatchesAlice()
+
+            let second = try await BridgeProcess.start(fixture)
+            fixture.onTearDown { _ = await second.terminate() }
+            let exit = try await second.waitForExit(timeout: .seconds(30))
+            let errors = second.errorLines.suffix(10).joined(separator: "\n")
+            #expect(exit != 0, "the second bridge exits non-zero: \(errors)")
+            #expect(errors.contains("is in use by another bridge process"), "and says why: \(errors)")
+
+            // The sentinel: a change through the first bridge, after the second is gone.
+            _ = try await fixture.device("alice", "phone", session: "a1")
+            try await bob.waitFor("alice", "alice online through the first bridge") { $0.status == "online" }
+            #expect(first.exitStatus == nil)
+            #expect(status.views("status").compactMap(\.status) == ["online"], "bridge/status never moved: \(status.describe("status"))")
+            #expect(await first.terminate(grace: .seconds(10)) == 0)
+        }
+    }
+}

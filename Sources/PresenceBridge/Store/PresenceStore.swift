@@ -23,10 +23,13 @@ final class PresenceStore {
     var storedIDs = 0
     /// Checkpoints the log off the writer's thread (`WALCheckpointer`).
     private var checkpointer: WALCheckpointer?
+    /// This process's hold on the data folder (`DataFolderLock`).
+    private var lock: DataFolderLock?
 
     /// Opens (creating if needed) `presence.sqlite` in `directory`, migrating an older schema.
     init(directory: String) throws(StoreError) {
         path = directory.hasSuffix("/") ? directory + "presence.sqlite" : directory + "/presence.sqlite"
+        lock = try DataFolderLock(directory: directory)
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
