@@ -85,10 +85,11 @@ struct FaultRun: Sendable {
         await task.value
     }
 
-    /// The final round, then a fresh subscriber until exact: the seconds since `since`.
-    func settle(since: ContinuousClock.Instant) async throws -> Double {
+    /// The final round, then a fresh subscriber until exact (by `timeout`, 60 s or 180 s in the
+    /// full run): the seconds since `since`.
+    func settle(since: ContinuousClock.Instant, timeout: Duration? = nil) async throws -> Double {
         try await load.finalRound()
-        return try await convergence(brokerURL, load, kept: watch, since: since, timeout: .seconds(scale.isFull ? 180 : 60))
+        return try await convergence(brokerURL, load, kept: watch, since: since, timeout: timeout ?? .seconds(scale.isFull ? 180 : 60))
     }
 
     /// "1,000 users x 10 contacts, load 1,234 changes/s (half of 2,468 sustained)".
