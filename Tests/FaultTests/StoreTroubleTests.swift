@@ -18,9 +18,16 @@ struct StoreTroubleTests {
                     let load = run.load.run(rate: run.rate)
                     try await Task.sleep(for: .seconds(randomSeconds(1...2)))
                     try await disk.inflict(trouble)
+                    // A full disk fails only the writes that need new pages: SQLite reuses its log's
+                    // (status changes may fit for ever). A guest's list of ids never seen before
+                    // adds rows, so the store must grow, until a write fails.
+                    var fresh = 0
                     try await waitUntil(timeout: .seconds(30), "/readyz says the store failed") {
                         guard let answer = await HTTPProbe.get(port: http, "/readyz") else { return false }
-                        return answer.status == 503 && answer.body.contains("store")
+                        if answer.status == 503 && answer.body.contains("store") { return true }
+                        fresh += 1
+                        try await run.load.setContacts(ofGuest: "carol", (0..<50).map { "g\(fresh)x\($0)" })
+                        return false
                     }
                     load.cancel()
                     await load.value
@@ -33,7 +40,10 @@ struct StoreTroubleTests {
                     }
                     let failuresAfterProbe = try await metric(http, "presence_bridge_store_failures_total")
                     try await waitUntil(timeout: .seconds(30), "a store write failed after the probe") {
-                        try await metric(http, "presence_bridge_store_failures_total") > failuresAfterProbe
+                        if try await metric(http, "presence_bridge_store_failures_total") > failuresAfterProbe { return true }
+                        fresh += 1
+                        try await run.load.setContacts(ofGuest: "carol", (0..<50).map { "g\(fresh)x\($0)" })
+                        return false
                     }
                     // A full disk fails most writes, not all: SQLite reuses the free pages of its
                     // log. A view of the probe may go out only if its write succeeded: then the
