@@ -120,6 +120,9 @@ let package = Package(
         .testTarget(name: "BridgeOperationsTests", dependencies: ["BridgeOperations", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", .product(name: "Logging", package: "swift-log")]),
         // Three federated mosquittos and three shard processes: a process of its own in scripts/test.sh.
         .testTarget(name: "FederationTests", dependencies: ["BridgeTestSupport", "LocalBroker", "MQTT", "PresenceWire", "PresenceCore", "PresenceClient", .product(name: "Logging", package: "swift-log")]),
+        // The fault suite: crashes, cuts, clock steps, full disks and hostile input under load
+        // (short in scripts/test.sh, full in scripts/faults.sh).
+        .testTarget(name: "FaultTests", dependencies: ["BridgeTestSupport", "LocalBroker", "MQTT", "PresenceBridge", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PresenceClientTests", dependencies: ["PresenceClient", "PresenceWire", "PresenceBridge", "BridgeTestSupport", "LocalBroker", "MQTT", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -19,6 +19,9 @@ packages=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev pkg-config
 packages+=(node-mqtt esbuild node-buffer node-process node-url node-readable-stream)
 if $tests; then
     packages+=(systemd faketime node-typescript chromium chromium-driver fonts-noto-color-emoji nginx)
+    # The fault suite (Tests/FaultTests, scripts/faults.sh): network namespaces and veth pairs, and
+    # the store read back while its disk is full.
+    packages+=(iproute2 sqlite3)
 fi
 missing=()
 for package in "${packages[@]}"; do

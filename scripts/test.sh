@@ -17,10 +17,15 @@ contract='PresenceBridgeTests|PresenceClientTests'
 service='BridgeOperationsTests|PresenceBenchTests'
 # Three federated brokers and three bridge shards per test: their own process too.
 federation='FederationTests'
-swift test --skip-build --skip "$contract|$service|$federation"
+faults='FaultTests'
+swift test --skip-build --skip "$contract|$service|$federation|$faults"
 swift test --skip-build --filter "$contract"
 swift test --skip-build --filter "$service"
 swift test --skip-build --filter "$federation"
+# The fault suite's short version (scripts/faults.sh runs the full one), in a process of its own:
+# real crashes, cuts and full disks under load, and a short fuzz of the input decoder.
+swift test --skip-build --no-parallel --filter "$faults"
+scripts/fuzz.sh 30
 # The page and the JavaScript SDK: their JSDoc types (tsc), the pure parts under node's test
 # runner, then two users in two headless Chromiums against mosquitto and the bridge built above.
 tsc -p web

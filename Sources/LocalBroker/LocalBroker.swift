@@ -25,7 +25,7 @@ public final class LocalBroker: Sendable {
     /// `mqtt://127.0.0.1:PORT`.
     public var url: String { "mqtt://127.0.0.1:\(port)" }
 
-    /// The broker's process id while it runs (for CPU figures from /proc).
+    /// The running mosquitto's process id (nil while stopped or killed).
     public var pid: Int32? { process.withLock { $0?.pid } }
 
     /// The broker's log file.

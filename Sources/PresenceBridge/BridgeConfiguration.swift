@@ -51,6 +51,10 @@ public struct BridgeConfiguration: Sendable {
     /// payloads of up to 64 KiB, `receiveBuffer` messages alone could hold gigabytes. 32 MiB is
     /// ~200,000 messages of a typical input, so under normal load the count binds first.
     public var receiveBufferBytes = 32 << 20
+    /// MQTT keepalive in seconds: libmosquitto pings a connection silent this long and drops it
+    /// when the ping goes unanswered, so a half-open connection (no RST) is noticed within
+    /// about twice this, and the broker drops a silent bridge after 1.5 of it (its will).
+    public var keepAlive = 30
     /// The release named in `bridge/status` (`BridgeVersion.current`).
     public var version = BridgeVersion.current
     /// This bridge's part of a federation of brokers (`--shard`, `--brokers`); nil, the default,
@@ -82,6 +86,7 @@ public struct BridgeConfiguration: Sendable {
         var mqtt = try MQTTConfiguration(url: brokerURL, clientID: clientID)
         mqtt.username = username
         mqtt.password = password
+        mqtt.keepAlive = keepAlive
         if let caFile {
             mqtt.tls = MQTTTLSConfiguration(caFile: caFile, certificateFile: nil, keyFile: nil)
         }

@@ -35,6 +35,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Serve /metrics, /livez and /readyz for operators on HOST:PORT, e.g. 127.0.0.1:9464 (PRESENCE_HTTP; off).") var http: String?
     @Option(help: "This bridge's shard in a federation of brokers: it runs beside broker SHARD (0-based) of --brokers and owns the users homed there (PRESENCE_SHARD; off).") var shard: Int?
     @Option(help: "The federation's broker URLs, comma-separated, in order; the same list everywhere (PRESENCE_BROKERS; with --shard).") var brokers: String?
+    @Option(help: "MQTT keepalive in seconds: a connection silent this long is pinged, and lost if the ping is not answered, also when no RST ever comes (PRESENCE_KEEPALIVE; 30).") var keepalive: Int?
     @Option(help: "Most retained views a read-back asks for at once, else batches of viewers; well under the broker's max_queued_messages (PRESENCE_READ_BACK_BATCH; 200000).") var readBackBatch: Int?
 
     func run() async throws {
@@ -68,6 +69,9 @@ struct RunCommand: AsyncParsableCommand {
         guard configuration.receiveBufferBytes >= 65_536 else { throw ValidationError("receive-buffer-bytes must be at least 65536 (one payload at the contract's limit)") }
         configuration.readBackBatch = try setting(readBackBatch, "PRESENCE_READ_BACK_BATCH", default: configuration.readBackBatch)
         guard configuration.readBackBatch > 0 else { throw ValidationError("read-back-batch must be positive") }
+        configuration.keepAlive = try setting(keepalive, "PRESENCE_KEEPALIVE", default: configuration.keepAlive)
+        // libmosquitto refuses a keepalive under 5 s at connect time; say so at the start instead.
+        guard (5...65535).contains(configuration.keepAlive) else { throw ValidationError("keepalive must be 5...65535 seconds") }
         configuration.tombstoneRetention = try positive(setting(tombstoneRetention, "PRESENCE_TOMBSTONE_RETENTION", default: configuration.tombstoneRetention), "tombstone-retention")
 
         let listen = try setting(http, "PRESENCE_HTTP").map { text in
