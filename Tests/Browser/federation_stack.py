@@ -3,18 +3,15 @@ N mosquittos with the configs scripts/make-federation.sh writes (its links, its 
 --ws-base-port a WebSockets listener of each broker on loopback), N shards of the real
 presence-bridge binary (`run --shard I --brokers LIST`), and the page's server.
 """
-import contextlib
 import os
 import pathlib
 import pwd
 import random
-import shutil
 import socket
 import subprocess
-import tempfile
 import urllib.parse
 
-from stack import ROOT, Processes, accepts, bridge_binary, free_port, http_status, wait_for
+from stack import ROOT, Processes, accepts, bridge_binary, free_port, http_status, started_in_temporary_folder, wait_for
 
 
 def free_consecutive_ports(count):
@@ -51,20 +48,8 @@ class FederatedStack:
         self.log = open(os.path.join(folder, "stack.log"), "wb")
 
     @classmethod
-    @contextlib.contextmanager
     def run(cls, size, users, bridge_options):
-        folder = tempfile.mkdtemp(prefix="presence-federated-browser-")
-        stack = cls(folder, size, users, bridge_options)
-        try:
-            stack._start()
-            yield stack
-        finally:
-            stack.processes.stop_all()
-            stack.log.close()
-            if os.environ.get("KEEP_BROWSER_TEST_FILES"):
-                print(f"kept {folder}")
-            else:
-                shutil.rmtree(folder, ignore_errors=True)
+        return started_in_temporary_folder("presence-federated-browser-", lambda folder: cls(folder, size, users, bridge_options))
 
     @property
     def brokers(self):

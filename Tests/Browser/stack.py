@@ -46,6 +46,25 @@ def accepts(port):
         return False
 
 
+@contextlib.contextmanager
+def started_in_temporary_folder(prefix, make):
+    """Makes a stack (`make(folder)`) in a new temporary folder, starts it and yields it; on every
+    path stops its processes, closes its log and removes the folder (KEEP_BROWSER_TEST_FILES=1
+    keeps it, and says where)."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    stack = make(folder)
+    try:
+        stack._start()
+        yield stack
+    finally:
+        stack.processes.stop_all()
+        stack.log.close()
+        if os.environ.get("KEEP_BROWSER_TEST_FILES"):
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 class Processes:
     """Children of the test, stopped (SIGTERM, then SIGKILL) in reverse order on every path."""
 
@@ -140,20 +159,8 @@ class Stack:
         self.log = open(os.path.join(folder, "stack.log"), "wb")
 
     @classmethod
-    @contextlib.contextmanager
     def run(cls, users, bridge_options):
-        folder = tempfile.mkdtemp(prefix="presence-browser-")
-        stack = cls(folder, users, bridge_options)
-        try:
-            stack._start()
-            yield stack
-        finally:
-            stack.processes.stop_all()
-            stack.log.close()
-            if os.environ.get("KEEP_BROWSER_TEST_FILES"):
-                print(f"kept {folder}")
-            else:
-                shutil.rmtree(folder, ignore_errors=True)
+        return started_in_temporary_folder("presence-browser-", lambda folder: cls(folder, users, bridge_options))
 
     @property
     def page_url(self):
