@@ -115,10 +115,16 @@ public final class BridgeFixture: Sendable {
 
     /// Publishes `payload` as `user` on `presence/v1/in/{suffix}` (retained and QoS 1 for state and lists).
     public func send(_ client: MQTTClient, _ suffix: String, _ payload: String, retain: Bool? = nil) async throws {
-        let isDurable = !(suffix.hasSuffix("/heartbeat") || suffix.hasSuffix("/activity"))
-        try await client.publish(MQTTMessage(topic: "presence/v1/in/\(suffix)", payload: Array(payload.utf8),
-                                             qos: isDurable ? .atLeastOnce : .atMostOnce, retain: retain ?? isDurable))
+        try await client.publish(Self.input(suffix, payload, retain: retain))
         await client.waitForPublishes()
+    }
+
+    /// The input `payload` on `presence/v1/in/{suffix}` as a device sends it: heartbeats and
+    /// activity QoS 0 and not retained, state, settings and lists retained QoS 1 (`retain` overrides).
+    public static func input(_ suffix: String, _ payload: String, retain: Bool? = nil) -> MQTTMessage {
+        let isDurable = !(suffix.hasSuffix("/heartbeat") || suffix.hasSuffix("/activity"))
+        return MQTTMessage(topic: "presence/v1/in/\(suffix)", payload: Array(payload.utf8),
+                           qos: isDurable ? .atLeastOnce : .atMostOnce, retain: retain ?? isDurable)
     }
 
     /// One connection per user for settings and lists (reused).

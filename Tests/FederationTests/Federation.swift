@@ -120,9 +120,7 @@ final class Federation: Sendable {
 
     /// Publishes `payload` on `presence/v1/in/{suffix}` (retained QoS 1 but for heartbeats and activity).
     func send(_ client: MQTTClient, _ suffix: String, _ payload: String) async throws {
-        let isDurable = !(suffix.hasSuffix("/heartbeat") || suffix.hasSuffix("/activity"))
-        try await client.publish(MQTTMessage(topic: "presence/v1/in/\(suffix)", payload: Array(payload.utf8),
-                                             qos: isDurable ? .atLeastOnce : .atMostOnce, retain: isDurable))
+        try await client.publish(BridgeFixture.input(suffix, payload))
         await client.waitForPublishes()
     }
 
