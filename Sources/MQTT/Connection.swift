@@ -32,7 +32,9 @@ private let libraryInitialization: Int32 = mosquitto_lib_init()
 /// and the loop is never cancelled mid-Swift-code (no `mosquitto_loop_start/stop` at all).
 ///
 /// `@unchecked Sendable`: every mutable field is in `state` (a `Mutex`) or `stopSignal` (an
-/// `Atomic`); `handle`, `connectProperties` and `setupError` are written only in `init`.
+/// `Atomic`); `handle` and `setupError` are written only in `init`; `connectProperties` in
+/// `init` and, with `discardsUnacknowledgedOnReconnect`, by the network thread between two
+/// connections under the state lock (`forgetUnacknowledgedPublishes`), and read only by that thread.
 final class Connection: @unchecked Sendable {
     enum Phase: Sendable, Equatable { case idle, connecting, connected, reconnecting, closed }
 
@@ -192,6 +194,7 @@ final class Connection: @unchecked Sendable {
                 try check(mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "TLS system trust store")
             }
         }
+        if connectProperties != nil { mosquitto_property_free_all(&connectProperties) }
         if configuration.protocolVersion == .v5 && !configuration.cleanStart {
             try check(
                 mosquitto_property_add_int32(
@@ -335,12 +338,36 @@ final class Connection: @unchecked Sendable {
                 failure = runLoopUntilClosed(mosq)
             }
             guard case .retry(let wasConnected) = connectionEnded(failure) else { break }
+            if wasConnected, configuration.discardsUnacknowledgedOnReconnect, !forgetUnacknowledgedPublishes(mosq) { break }
             attempt = wasConnected ? 1 : attempt + 1
             let delay = configuration.reconnect.delay(forAttempt: attempt)
             logger.info("reconnecting", metadata: ["attempt": "\(attempt)", "delay": "\(delay)"])
             sleepBeforeRetry(delay)
         }
         networkThreadFinished()
+    }
+
+    /// Drops what libmosquitto still holds of the lost connection (the publishes it would send
+    /// again after the next CONNACK) by reinitialising the handle, its only way to, and sets the
+    /// handle up again as `init` did. The waiters of those publishes were released when the
+    /// connection ended. Safe here: every other thread calls into the handle only under the
+    /// state lock and only while connected, and the phase is `reconnecting`. False (and the
+    /// client ends) if the handle cannot be set up again.
+    private func forgetUnacknowledgedPublishes(_ mosq: OpaquePointer) -> Bool {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let failure: MQTTError? = state.withLock { _ in
+            let rc = mosquitto_reinitialise(mosq, configuration.clientID, configuration.cleanStart, context)
+            guard rc == MOSQError.success else { return MQTTError(mosquitto: rc, errno: cmosquitto_errno(), context: "reinitialise") }
+            do throws(MQTTError) {
+                try configure(mosq)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard let failure else { return true }
+        logger.critical("cannot set the connection up again after dropping its unacknowledged publishes", metadata: ["error": "\(failure)"])
+        return false
     }
 
     /// Runs `mosquitto_loop` until libmosquitto has closed the socket; handles stop requests.

@@ -52,6 +52,12 @@ public struct MQTTConfiguration: Sendable {
     /// otherwise take each other over for ever. A 3.1.1 broker just closes the socket, which is
     /// not told apart from a lost connection.
     public var reconnectsWhenTakenOver: Bool = true
+    /// Forget the publishes a lost connection left unacknowledged instead of sending them again
+    /// on the next connection (libmosquitto's way). A client that decides anew after every
+    /// reconnect what the broker lacks (the bridge's resync) turns this on: a publish of the old
+    /// connection sent again late could overwrite a newer one that another client made
+    /// meanwhile (a second bridge that took the session over, for one).
+    public var discardsUnacknowledgedOnReconnect: Bool = false
 
     /// Parses `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (default 8883, TLS).
     ///

@@ -114,3 +114,38 @@ struct ReconnectTests {
         }
     }
 }
+
+@Suite("Publishes a lost connection left unacknowledged", .serialized, .timeLimit(.minutes(2)))
+struct UnacknowledgedAfterReconnectTests {
+    /// Publishes `old` over a connection that never acknowledges it, loses that connection, and
+    /// publishes `sentinel` over the next: returns whether `old` went out again on the second
+    /// (the sentinel, published after the reconnect, bounds the wait).
+    private func oldSentAgain(discarding: Bool) async throws -> Bool {
+        let broker = try UnacknowledgingBroker()
+        var configuration = try MQTTConfiguration(url: "mqtt://127.0.0.1:\(broker.port)", clientID: "unacknowledged")
+        configuration.reconnect.initialDelay = .milliseconds(10)
+        configuration.discardsUnacknowledgedOnReconnect = discarding
+        let client = MQTTClient(configuration: configuration)
+        var events = client.connectionEvents.makeAsyncIterator()
+        try await client.connect()
+        _ = await events.next()  // connected
+        try await client.publish(MQTTMessage(topic: "test/old", payload: bytes("old-view"), qos: .atLeastOnce))
+        try await waitUntil("the first connection received the publish") { broker.connection(0, received: "old-view") }
+        broker.dropConnection()
+        guard case .disconnected? = await events.next(), case .connected? = await events.next() else {
+            Issue.record("expected the connection lost, then back")
+            await client.abortConnection()
+            return false
+        }
+        try await client.publish(MQTTMessage(topic: "test/sentinel", payload: bytes("sentinel"), qos: .atLeastOnce))
+        try await waitUntil("the second connection received the sentinel") { broker.connection(1, received: "sentinel") }
+        await client.abortConnection()
+        return broker.connection(1, received: "old-view")
+    }
+
+    @Test("libmosquitto sends them again after the reconnect; with discardsUnacknowledgedOnReconnect they are forgotten")
+    func forgotten() async throws {
+        #expect(try await oldSentAgain(discarding: false), "without the option libmosquitto resends (the test would show nothing otherwise)")
+        #expect(try await !oldSentAgain(discarding: true))
+    }
+}

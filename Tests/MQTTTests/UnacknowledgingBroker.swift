@@ -1,0 +1,104 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP listener on 127.0.0.1 that takes MQTT 5 clients one connection after another: it
+/// answers each CONNECT with a CONNACK, then keeps every byte the client sends and acknowledges
+/// nothing, until `dropConnection()` closes it (the client sees a lost connection). What the
+/// broker of a test of "what is sent again after a reconnect" needs and a real broker cannot be
+/// made to do on cue: hold publishes unacknowledged, then lose the connection.
+///
+/// Descriptors: the accepting thread alone closes the listener and each connection; `deinit`
+/// and `dropConnection()` only shut them down. A descriptor closed elsewhere could be reused by
+/// the next test's broker or client while this thread still read or accepted on its number
+/// (it once took the next broker's connections).
+final class UnacknowledgingBroker: Sendable {
+    let port: Int
+    private let listener: Int32
+    /// The bytes each connection received, in order of connection, and the socket of the latest:
+    /// shared with the accepting thread, which must not keep `self` alive.
+    private final class Record: Sendable {
+        let state = Mutex<(connections: [[UInt8]], socket: Int32)>(([], -1))
+        func withLock<R>(_ body: (inout (connections: [[UInt8]], socket: Int32)) -> R) -> R { state.withLock { body(&$0) } }
+    }
+    private let record = Record()
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(listener, 4) == 0 else {
+            close(listener)
+            throw POSIXError(.EADDRINUSE)
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        self.listener = listener
+        let record = self.record
+        Thread.detachNewThread {
+            while true {
+                let client = accept(listener, nil, nil)
+                guard client >= 0 else {
+                    close(listener)
+                    return
+                }
+                let index = record.withLock { record in
+                    record.connections.append([])
+                    record.socket = client
+                    return record.connections.count - 1
+                }
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                var answered = false
+                while true {
+                    let count = read(client, &buffer, buffer.count)
+                    guard count > 0 else { break }
+                    record.withLock { $0.connections[index] += buffer[0..<count] }
+                    if !answered {  // the CONNECT came first: accept it
+                        answered = true
+                        let connack: [UInt8] = [0x20, 0x03, 0x00, 0x00, 0x00]
+                        _ = write(client, connack, connack.count)
+                    }
+                }
+                record.withLock { record in
+                    if record.socket == client { record.socket = -1 }
+                    close(client)
+                }
+            }
+        }
+    }
+
+    /// The bytes connection `index` (0 first) has received so far; nil before it connected.
+    func received(onConnection index: Int) -> [UInt8]? {
+        record.withLock { $0.connections.indices.contains(index) ? $0.connections[index] : nil }
+    }
+
+    /// True once connection `index` has received `text` (a payload, a topic).
+    func connection(_ index: Int, received text: String) -> Bool {
+        guard let bytes = received(onConnection: index) else { return false }
+        let needle = Array(text.utf8)
+        guard bytes.count >= needle.count else { return false }
+        return (0...(bytes.count - needle.count)).contains { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+
+    /// Closes the latest connection without a word, as a lost network would.
+    func dropConnection() {
+        record.withLock { record in
+            if record.socket >= 0 { shutdown(record.socket, Int32(SHUT_RDWR)) }
+        }
+    }
+
+    deinit {
+        dropConnection()
+        shutdown(listener, Int32(SHUT_RDWR))  // wakes accept(); the thread closes it
+    }
+}
