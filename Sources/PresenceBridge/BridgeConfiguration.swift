@@ -102,6 +102,9 @@ public struct BridgeConfiguration: Sendable {
         mqtt.receiveBufferByteLimit = receiveBufferBytes
         // A second bridge with this client id took the session over: stand down (`BridgeTakenOver`).
         mqtt.reconnectsWhenTakenOver = false
+        // The resync after a reconnect decides anew what the broker lacks; a view of the lost
+        // connection sent again late could overwrite a newer one of the bridge that took over.
+        mqtt.discardsUnacknowledgedOnReconnect = true
         return mqtt
     }
 
