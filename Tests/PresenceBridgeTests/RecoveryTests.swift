@@ -47,7 +47,7 @@ struct RecoveryTests {
             let burst = Task { try await population.burst(rounds: 6) { $0.hasSuffix("3") ? "offline" : "away" } }
             try await waitUntil(timeout: .seconds(30), "the burst's views are flowing") { observer.messageCount > before + 800 }
             await bridge.value.kill()
-            try await burst.value
+            _ = try await burst.value
             try await population.setContacts("u0000", ["u0001", "u0002"])  // four of its views must go
             await population.waitForPublishes()
 
