@@ -1,8 +1,8 @@
 import CMosquitto
 
 /// Publish, subscribe and unsubscribe: called from tasks, they queue a packet in libmosquitto
-/// (threaded mode) while holding the state lock, and wait for the acknowledgement, which the
-/// network thread delivers through the callbacks.
+/// (threaded mode) while holding the state lock, wake the network thread to write it, and wait
+/// for the acknowledgement, which the network thread delivers through the callbacks.
 extension Connection {
     func publish(_ message: MQTTMessage) async throws(MQTTError) {
         if let setupError { throw setupError }
@@ -59,6 +59,7 @@ extension Connection {
             if rc == MOSQError.success {
                 state.inflight.insert(mid)
                 state.published += 1
+                wakeLoop()
             } else {
                 savedErrno = cmosquitto_errno()
                 releaseSlot(&state, into: &wakeups)
@@ -114,6 +115,7 @@ extension Connection {
                     return MQTTError(mosquitto: rc, errno: cmosquitto_errno(), context: "subscribe to \(filters)")
                 }
                 state.subscribeWaiters[mid] = SubscribeWaiter(filters: filters, continuation: continuation)
+                wakeLoop()
                 for filter in filters {
                     if let index = state.subscriptions.firstIndex(where: { $0.filter == filter }) {
                         state.subscriptions[index].qos = qos
@@ -147,6 +149,7 @@ extension Connection {
                     return MQTTError(mosquitto: rc, errno: cmosquitto_errno(), context: "unsubscribe from \(filters)")
                 }
                 state.unsubscribeWaiters[mid] = continuation
+                wakeLoop()
                 return nil
             }
             if let failure { continuation.resume(returning: .failure(failure)) }

@@ -85,6 +85,7 @@ public final class MQTTClient: Sendable {
     /// the will), and reconnects by the policy: `.disconnected` then `.connected` follow.
     public func dropConnection() {
         connection.dropRequested.store(true, ordering: .releasing)
+        connection.wakeLoop()
     }
 
     /// Closes the socket without DISCONNECT, so the broker publishes the will; otherwise like
