@@ -58,8 +58,7 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     /// One PASSIVE checkpoint on a connection opened for it: between checkpoints this thread
-    /// holds no file open (a process's descriptors are precious: libmosquitto's `select()` loop
-    /// cannot watch a socket numbered 1024 or above).
+    /// holds no file open.
     private func checkpoint() {
         var database: OpaquePointer?
         defer { sqlite3_close(database) }
