@@ -1,9 +1,12 @@
+import Foundation
 import Logging
 import MQTT
 
-/// Real device connections for the will storm, run in a child process (`presence-bench
-/// devices`): libmosquitto's `mosquitto_loop` uses `select()`, which refuses sockets numbered
-/// 1024 or more, and each client holds three descriptors, so one process holds at most ~300.
+/// Real device connections for the will storm, run in child processes (`presence-bench
+/// devices`, 250 each, so that the storm's connects and cuts spread over processes). Each client
+/// holds four descriptors (its socket, libmosquitto's socket pair, the loop's eventfd): `connect`
+/// raises the soft limit of open files to what the fleet needs (up to the hard limit), since the
+/// usual soft limit of 1,024 would not hold 250.
 ///
 /// Each device `u{n}` connects as the bench user with the client id `u{n}-d1` and its will
 /// (retained `offline`, `lost`, session `r{n}`), then publishes `online` with that session.
@@ -18,6 +21,7 @@ public final class DeviceFleet: Sendable {
     public static func connect(brokerURL: String, password: String, first: Int, count: Int, seqBase: Int) async throws -> DeviceFleet {
         var logger = Logger(label: "bench-devices")
         logger.logLevel = .error
+        raiseOpenFileLimit(to: 4 * count + 64)
         var clients: [MQTTClient] = []
         for user in first..<(first + count) {
             var configuration = try MQTTConfiguration(url: brokerURL, clientID: "u\(user)-d1")
@@ -56,4 +60,13 @@ public final class DeviceFleet: Sendable {
             for client in clients { group.addTask { await client.abortConnection() } }
         }
     }
+}
+
+/// Raises this process's soft limit of open files to `wanted`, or to the hard limit if lower;
+/// never lowers it.
+private func raiseOpenFileLimit(to wanted: Int) {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
+    limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }

@@ -16,7 +16,7 @@ struct DevicesBenchCommand: AsyncParsableCommand {
     @Option(help: "Broker URL.") var broker: String
     @Option(help: "File holding the bench user's password.") var passwordFile: String
     @Option(help: "First user number.") var first: Int
-    @Option(help: "Number of devices (at most ~300 per process: select() limit).") var count: Int
+    @Option(help: "Number of devices (four open files each).") var count: Int
     @Option(help: "Marker number of device 0.") var seqBase: Int
 
     func run() async throws {
