@@ -6,7 +6,8 @@ import MQTT
 /// devices`, 250 each, so that the storm's connects and cuts spread over processes). Each client
 /// holds four descriptors (its socket, libmosquitto's socket pair, the loop's eventfd): `connect`
 /// raises the soft limit of open files to what the fleet needs (up to the hard limit), since the
-/// usual soft limit of 1,024 would not hold 250.
+/// usual soft limit of 1,024 would not hold 250. (Each also holds ~200 KiB of kernel memory
+/// in libmosquitto's wake-up socket pair, which only `mosquitto_loop` reads: see `Connection`.)
 ///
 /// Each device `u{n}` connects as the bench user with the client id `u{n}-d1` and its will
 /// (retained `offline`, `lost`, session `r{n}`), then publishes `online` with that session.

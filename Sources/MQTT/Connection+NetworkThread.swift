@@ -7,6 +7,8 @@ extension Connection {
     func runNetworkThread() {
         guard let mosq = handle else { return }
         var attempt = 0
+        // The handle must forget the lost connection before the next connect.
+        var forgetsFirst = false
         while stopSignal.load(ordering: .acquiring) == 0 {
             state.withLock { state in
                 state.connackError = nil
@@ -14,26 +16,16 @@ extension Connection {
                 state.disconnectReasonCode = nil
             }
             var failure: MQTTError?
-            if let makeWill = configuration.makeWill {
-                do throws(MQTTError) {
-                    if let will = makeWill() { try Self.setWill(will, on: mosq) } else { mosquitto_will_clear(mosq) }
-                } catch {
-                    logger.error("cannot set the will of this connection", metadata: ["error": "\(error)"])
-                }
+            if forgetsFirst {
+                // A handle that cannot be set up again is a failed attempt, retried with the back-off.
+                failure = forgetUnacknowledgedPublishes(mosq)
+                if failure == nil { forgetsFirst = false }
             }
-            let rc = configuration.host.withCString { host in
-                mosquitto_connect_bind_v5(
-                    mosq, host, Int32(configuration.port), Int32(configuration.keepAlive), nil, connectProperties)
-            }
-            if rc != MOSQError.success {
-                failure = MQTTError(
-                    mosquitto: rc, errno: cmosquitto_errno(),
-                    context: "connect to \(configuration.host):\(configuration.port)")
-            } else {
-                failure = runLoopUntilClosed(mosq)
+            if failure == nil {
+                failure = connectAndRun(mosq)
             }
             guard case .retry(let wasConnected) = connectionEnded(failure) else { break }
-            if wasConnected, configuration.discardsUnacknowledgedOnReconnect, !forgetUnacknowledgedPublishes(mosq) { break }
+            if wasConnected, configuration.discardsUnacknowledgedOnReconnect { forgetsFirst = true }
             attempt = wasConnected ? 1 : attempt + 1
             let delay = configuration.reconnect.delay(forAttempt: attempt)
             logger.info("reconnecting", metadata: ["attempt": "\(attempt)", "delay": "\(delay)"])
@@ -42,13 +34,35 @@ extension Connection {
         networkThreadFinished()
     }
 
+    /// One connection: its will, CONNECT, and the loop until it ends; nil for a clean end.
+    private func connectAndRun(_ mosq: OpaquePointer) -> MQTTError? {
+        if let makeWill = configuration.makeWill {
+            do throws(MQTTError) {
+                if let will = makeWill() { try Self.setWill(will, on: mosq) } else { mosquitto_will_clear(mosq) }
+            } catch {
+                logger.error("cannot set the will of this connection", metadata: ["error": "\(error)"])
+            }
+        }
+        let rc = configuration.host.withCString { host in
+            mosquitto_connect_bind_v5(
+                mosq, host, Int32(configuration.port), Int32(configuration.keepAlive), nil, connectProperties)
+        }
+        guard rc == MOSQError.success else {
+            return MQTTError(
+                mosquitto: rc, errno: cmosquitto_errno(),
+                context: "connect to \(configuration.host):\(configuration.port)")
+        }
+        return runLoopUntilClosed(mosq)
+    }
+
     /// Drops what libmosquitto still holds of the lost connection (the publishes it would send
     /// again after the next CONNACK) by reinitialising the handle, its only way to, and sets the
     /// handle up again as `init` did. The waiters of those publishes were released when the
     /// connection ended. Safe here: every other thread calls into the handle only under the
-    /// state lock and only while connected, and the phase is `reconnecting`. False (and the
-    /// client ends) if the handle cannot be set up again.
-    func forgetUnacknowledgedPublishes(_ mosq: OpaquePointer) -> Bool {
+    /// state lock and only while connected, and the phase is `reconnecting`. The error if the
+    /// handle cannot be set up again (a CA file gone, say): that attempt failed, the next one
+    /// tries again.
+    func forgetUnacknowledgedPublishes(_ mosq: OpaquePointer) -> MQTTError? {
         let context = Unmanaged.passUnretained(self).toOpaque()
         let failure: MQTTError? = state.withLock { _ in
             let rc = mosquitto_reinitialise(mosq, configuration.clientID, configuration.cleanStart, context)
@@ -60,12 +74,13 @@ extension Connection {
                 return error
             }
         }
-        guard let failure else { return true }
-        logger.critical("cannot set the connection up again after dropping its unacknowledged publishes", metadata: ["error": "\(failure)"])
-        return false
+        if let failure {
+            logger.error("cannot set the connection up again after dropping its unacknowledged publishes", metadata: ["error": "\(failure)"])
+        }
+        return failure
     }
 
-    /// Runs `mosquitto_loop` until libmosquitto has closed the socket; handles stop requests.
+    /// Runs the loop (`loopOnce`) until libmosquitto has closed the socket; handles stop requests.
     func runLoopUntilClosed(_ mosq: OpaquePointer) -> MQTTError? {
         var stopSeenAt: ContinuousClock.Instant?
         var disconnectSent = false
@@ -114,15 +129,21 @@ extension Connection {
         let socket = mosquitto_socket(mosq)
         guard socket >= 0 else { return MOSQError.success }
         let readable = Int16(POLLIN), writable = Int16(POLLOUT)
+        // A TLS connection before its CONNACK may still be in its handshake, which libmosquitto
+        // drives from its read step (its `want_connect`, not readable from outside) and which
+        // blocks its write step: asking for POLLOUT then, with CONNECT queued, would wake at once
+        // for ever. So poll to read only, and take the read step on every pass (an EAGAIN is no
+        // harm); a handshake that must write (rare: a full send buffer) moves on the next pass.
+        let handshaking = configuration.tls != nil && state.withLock { $0.phase != .connected }
         var descriptors = [
-            pollfd(fd: socket, events: wantsWrite(mosq) ? readable | writable : readable, revents: 0),
+            pollfd(fd: socket, events: !handshaking && wantsWrite(mosq) ? readable | writable : readable, revents: 0),
             pollfd(fd: wakeup.descriptor, events: readable, revents: 0),
         ]
         if poll(&descriptors, 2, timeout) < 0 {
             return cmosquitto_errno() == EINTR ? MOSQError.success : MOSQError.errno
         }
         if descriptors[1].revents != 0 { wakeup.drain() }
-        if descriptors[0].revents & (readable | Int16(POLLHUP) | Int16(POLLERR)) != 0 {
+        if handshaking || descriptors[0].revents & (readable | Int16(POLLHUP) | Int16(POLLERR)) != 0 {
             let rc = mosquitto_loop_read(mosq, 1)
             if rc != MOSQError.success || mosquitto_socket(mosq) < 0 { return rc }
         }

@@ -24,7 +24,9 @@ private let libraryInitialization: Int32 = mosquitto_lib_init()
 ///   loop polls beside the socket). They call while holding `state`'s lock, so that the
 ///   acknowledgement (handled on the network thread under the same lock) always finds the message
 ///   id registered, and so that the loop's look at libmosquitto's queue (`wantsWrite`) never races
-///   their queueing.
+///   their queueing. (libmosquitto still writes a byte to its own wake-up socket pair for each
+///   packet queued; nothing reads it any more, so once its buffer is full, about 200 KiB of
+///   kernel memory per client, those writes fail with EAGAIN, harmlessly.)
 ///
 /// Teardown order: `disconnect()`/`abortConnection()` set `stopSignal`; the network thread sees
 /// it within one loop pass (woken at once), lets unacknowledged publishes finish (≤ 1 s), and sends
@@ -184,6 +186,10 @@ final class Connection: @unchecked Sendable {
         try check(mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, configuration.tcpNoDelay ? 1 : 0), "TCP_NODELAY")
         guard (0...65535).contains(configuration.keepAlive), configuration.maxInflightPublishes > 0 else {
             throw MQTTError(code: .invalidArgument, message: "keepAlive must be 0...65535 and maxInflightPublishes > 0")
+        }
+        guard configuration.cleanStart || !configuration.discardsUnacknowledgedOnReconnect else {
+            throw MQTTError(code: .invalidArgument, message: "discardsUnacknowledgedOnReconnect needs cleanStart: "
+                            + "a kept session's QoS 2 exchanges and packet ids would be forgotten with the rest")
         }
         if let username = configuration.username {
             try check(mosquitto_username_pw_set(mosq, username, configuration.password), "user name and password")

@@ -56,7 +56,8 @@ public struct MQTTConfiguration: Sendable {
     /// on the next connection (libmosquitto's way). A client that decides anew after every
     /// reconnect what the broker lacks (the bridge's resync) turns this on: a publish of the old
     /// connection sent again late could overwrite a newer one that another client made
-    /// meanwhile (a second bridge that took the session over, for one).
+    /// meanwhile (a second bridge that took the session over, for one). Only with `cleanStart`
+    /// (a kept session's QoS 2 exchanges and packet ids would be forgotten too).
     public var discardsUnacknowledgedOnReconnect: Bool = false
 
     /// Parses `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (default 8883, TLS).

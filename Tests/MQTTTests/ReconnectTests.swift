@@ -143,6 +143,17 @@ struct UnacknowledgedAfterReconnectTests {
         return broker.connection(1, received: "old-view")
     }
 
+    @Test("discardsUnacknowledgedOnReconnect is refused with a kept session (cleanStart off)")
+    func refusedWithKeptSession() async throws {
+        var configuration = try MQTTConfiguration(url: "mqtt://127.0.0.1:1", clientID: "kept")
+        configuration.cleanStart = false
+        configuration.discardsUnacknowledgedOnReconnect = true
+        let client = MQTTClient(configuration: configuration)
+        let error = await #expect(throws: MQTTError.self) { try await client.connect() }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("cleanStart") == true, "\(String(describing: error))")
+    }
+
     @Test("libmosquitto sends them again after the reconnect; with discardsUnacknowledgedOnReconnect they are forgotten")
     func forgotten() async throws {
         #expect(try await oldSentAgain(discarding: false), "without the option libmosquitto resends (the test would show nothing otherwise)")

@@ -10,18 +10,24 @@ import Glibc
 /// broker of a test of "what is sent again after a reconnect" needs and a real broker cannot be
 /// made to do on cue: hold publishes unacknowledged, then lose the connection.
 ///
-/// Descriptors: the accepting thread alone closes the listener and each connection; `deinit`
-/// and `dropConnection()` only shut them down. A descriptor closed elsewhere could be reused by
-/// the next test's broker or client while this thread still read or accepted on its number
-/// (it once took the next broker's connections).
+/// Descriptors: the accepting thread alone closes the listener and each connection, under the
+/// record's lock, and marks them closed there; `deinit` and `dropConnection()` only shut down
+/// what is still open, under the same lock. A descriptor closed elsewhere could be reused by the
+/// next test's broker or client while this thread still read or accepted on its number (and so
+/// take that broker's connections), or be shut down after its number was reused.
 final class UnacknowledgingBroker: Sendable {
     let port: Int
-    private let listener: Int32
-    /// The bytes each connection received, in order of connection, and the socket of the latest:
-    /// shared with the accepting thread, which must not keep `self` alive.
+    private struct Descriptors {
+        /// The bytes each connection received, in order of connection.
+        var connections: [[UInt8]] = []
+        /// The latest connection's socket and the listener; -1 once closed.
+        var socket: Int32 = -1
+        var listener: Int32 = -1
+    }
+    /// Shared with the accepting thread, which must not keep `self` alive.
     private final class Record: Sendable {
-        let state = Mutex<(connections: [[UInt8]], socket: Int32)>(([], -1))
-        func withLock<R>(_ body: (inout (connections: [[UInt8]], socket: Int32)) -> R) -> R { state.withLock { body(&$0) } }
+        let state = Mutex(Descriptors())
+        func withLock<R>(_ body: (inout Descriptors) -> R) -> R { state.withLock { body(&$0) } }
     }
     private let record = Record()
 
@@ -43,13 +49,17 @@ final class UnacknowledgingBroker: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
         port = Int(UInt16(bigEndian: address.sin_port))
-        self.listener = listener
         let record = self.record
+        record.withLock { $0.listener = listener }
         Thread.detachNewThread {
             while true {
                 let client = accept(listener, nil, nil)
                 guard client >= 0 else {
-                    close(listener)
+                    if errno == EINTR || errno == ECONNABORTED { continue }
+                    record.withLock { record in  // shut down by deinit (or broken): done
+                        record.listener = -1
+                        close(listener)
+                    }
                     return
                 }
                 let index = record.withLock { record in
@@ -98,7 +108,10 @@ final class UnacknowledgingBroker: Sendable {
     }
 
     deinit {
+        // The listener first, so that no new connection comes in; the thread closes both.
+        record.withLock { record in
+            if record.listener >= 0 { shutdown(record.listener, Int32(SHUT_RDWR)) }
+        }
         dropConnection()
-        shutdown(listener, Int32(SHUT_RDWR))  // wakes accept(); the thread closes it
     }
 }
