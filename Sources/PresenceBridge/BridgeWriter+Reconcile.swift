@@ -13,6 +13,9 @@ extension BridgeWriter {
     /// - a view whose digest differs from its row (its target or the viewer's lists changed
     ///   while the bridge was away) is published; a row with no view now is deleted;
     /// - everything else is on the broker already, and is trusted.
+    /// A view decided for a stale row replaces something unknown, not the row's digest: the
+    /// broker may hold an older view, so a change back to the row's view before it went out
+    /// must not cancel it in the outbox.
     /// The views decided go out with the next flush; returns how many.
     func reconcileWithRecord(_ viewers: Range<Int32>, trusted: Int64, staleThrough: Int64,
                              digests: inout ViewDigestCache) throws(StoreError) -> Int {
@@ -38,7 +41,7 @@ extension BridgeWriter {
                   record.digest != ViewDigest.deleted || isStale(record),
                   owned.contains(record.target, id: { engine.userID(at: record.target) }) else { return }
             decided.append(DecidedView(viewer: record.viewer, target: record.target, payload: [],
-                                       digest: ViewDigest.deleted, replacing: record.digest))
+                                       digest: ViewDigest.deleted, replacing: isStale(record) ? ViewDigest.unknown : record.digest))
         }
 
         engine.forEachIndexedView(viewers: viewers) { viewer, target, view in
@@ -57,7 +60,7 @@ extension BridgeWriter {
             }
             if held != digest || stale {
                 decided.append(DecidedView(viewer: viewer, target: target, payload: ViewEncoder.encode(view),
-                                           digest: digest, replacing: held))
+                                           digest: digest, replacing: stale ? ViewDigest.unknown : held))
             }
         }
         while let record = row {

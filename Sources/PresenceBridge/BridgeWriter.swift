@@ -771,7 +771,8 @@ struct DecidedView {
     var target: Int32
     var payload: [UInt8]
     var digest: UInt64
-    /// The digest of what the viewer held before (`ViewDigest.deleted`: nothing).
+    /// The digest of what the viewer held before (`ViewDigest.deleted`: nothing;
+    /// `ViewDigest.unknown`: not known, so the outbox never drops it as a change undone).
     var replacing: UInt64
 }
 
