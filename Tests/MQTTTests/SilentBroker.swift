@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,30 +7,28 @@ import Glibc
 /// A TCP listener on 127.0.0.1 that accepts one MQTT 5 client, answers its CONNECT with a
 /// CONNACK and then reads everything and answers nothing: a broker that stopped acknowledging,
 /// for tests of waits that only a cancellation can end.
-final class SilentBroker: @unchecked Sendable {
-    // @unchecked Sendable: `listener` and `port` are written only in `init`; the accept thread
-    // owns the client socket it accepts.
+final class SilentBroker: Sendable {
     let port: Int
-    private let listener: Int32
+    /// The listener until the accepting thread closed it (-1 then); `deinit` only shuts down
+    /// what is still open, under the same lock (see `LoopbackListener`).
+    /// Shared with the accepting thread, which must not keep `self` alive.
+    private final class Listener: Sendable {
+        let descriptor: Mutex<Int32>
+        init(_ descriptor: Int32) { self.descriptor = Mutex(descriptor) }
+    }
+    private let listener: Listener
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(listener, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        let bound = try LoopbackListener(backlog: 1)
+        port = bound.port
+        let listener = Listener(bound.descriptor)
         self.listener = listener
         Thread.detachNewThread {
-            let client = accept(listener, nil, nil)
+            let client = accept(bound.descriptor, nil, nil)
+            listener.descriptor.withLock { descriptor in
+                descriptor = -1
+                close(bound.descriptor)
+            }
             guard client >= 0 else { return }
             var buffer = [UInt8](repeating: 0, count: 4096)
             _ = read(client, &buffer, buffer.count)  // the CONNECT
@@ -41,7 +40,8 @@ final class SilentBroker: @unchecked Sendable {
     }
 
     deinit {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        listener.descriptor.withLock { descriptor in
+            if descriptor >= 0 { shutdown(descriptor, Int32(SHUT_RDWR)) }
+        }
     }
 }
