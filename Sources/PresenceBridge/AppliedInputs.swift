@@ -15,7 +15,8 @@ struct AppliedInput: Equatable, Sendable {
 /// At a restart the broker replays every retained list, 50 ids each; one that is byte for byte
 /// the payload the store already reflects changes nothing, so it is skipped unparsed. Only
 /// applied payloads are noted: a rejected one is parsed (and answered on `err/{user}`) again at
-/// every resync, and an empty payload (a cleared list) is never skipped.
+/// every resync. A cleared input (an empty payload) is noted as `ViewDigest.deleted`, which
+/// matches nothing: the payload before it, sent again while the bridge was away, is applied.
 struct AppliedInputs {
     private var digests: [UInt64] = []
     /// Noted since the last store write.

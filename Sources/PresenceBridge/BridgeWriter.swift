@@ -467,10 +467,12 @@ final class BridgeWriter {
                    topic: topic, notify: notify && !federated)
             return
         }
-        // Settings and lists: a retained replay of the payload last applied is no news.
+        // Settings and lists: a retained replay of the payload last applied is no news. A cleared
+        // one (an empty payload) is noted as none applied, so that the old payload sent again
+        // later is applied again.
         var applied: (kind: Int, digest: UInt64)?
-        if address.device == nil, !message.payload.isEmpty, let kind = UserInputKind(rawValue: String(address.kind)) {
-            applied = (AppliedInputs.slot(kind), ViewDigest.of(message.payload))
+        if address.device == nil, let kind = UserInputKind(rawValue: String(address.kind)) {
+            applied = (AppliedInputs.slot(kind), message.payload.isEmpty ? ViewDigest.deleted : ViewDigest.of(message.payload))
             if !live, let user, let index = engine.userIndex(of: user), let applied,
                appliedInputs.isApplied(user: index, kind: applied.kind, digest: applied.digest) {
                 statistics.inputsApplied += 1
