@@ -8,7 +8,8 @@ import Synchronization
 /// model of what was sent to them: the checker's oracle.
 ///
 /// User `u0007` lists `contacts / 2` users on either side of it in a ring, from a distance
-/// `shift + 1` on (`shift` changes when its list is replaced), and has one device `d` on session
+/// `shift + 1` on (`shift` changes when its list is replaced; `cleared`, -1, is the list `[]`),
+/// and has one device `d` on session
 /// `s1`; settings are the defaults: every viewer sees the status, only the target's contacts
 /// (and itself) the last seen. At the set-up
 /// every user goes online, offline and online again, so from then on every view shows a last
@@ -44,8 +45,12 @@ final class FaultLoad: Sendable {
 
     func close() async { await driver.disconnect() }
 
-    /// The list of user `index` with ring distance `shift`.
+    /// The shift of a list cleared with `[]`.
+    static let cleared = -1
+
+    /// The list of user `index` with ring distance `shift` (none when `cleared`).
     func list(_ index: Int, shift: Int) -> [String] {
+        guard shift != Self.cleared else { return [] }
         let count = users.count
         var list: [String] = []
         for distance in 1...contacts / 2 {
@@ -97,8 +102,8 @@ final class FaultLoad: Sendable {
     }
 
     /// The steady load until the task is cancelled: `rate` inputs per second, of them one in 50
-    /// a list replaced (unless `replacingLists` is false) and the rest status changes, at random
-    /// users and moments.
+    /// a list replaced (unless `replacingLists` is false; one in four of those cleared) and the
+    /// rest status changes, at random users and moments.
     func run(rate: Double, replacingLists: Bool = true) -> Task<Void, Never> {
         Task {
             var generator = SystemRandomNumberGenerator()
@@ -110,7 +115,7 @@ final class FaultLoad: Sendable {
                     owed -= 1
                     let index = Int.random(in: users.indices, using: &generator)
                     if replacingLists, Int.random(in: 0..<50, using: &generator) == 0 {
-                        try? await setList(index, shift: Int.random(in: 0..<3, using: &generator))
+                        try? await setList(index, shift: Int.random(in: Self.cleared..<3, using: &generator))
                     } else {
                         try? await setStatus(index, Self.statuses.randomElement(using: &generator)!)
                     }
