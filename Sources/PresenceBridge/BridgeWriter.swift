@@ -125,6 +125,7 @@ final class BridgeWriter {
             }
         }
         for inbound in batch {
+            guard takenOver == nil else { break }
             switch inbound {
             case .message(let message):
                 receive(message, at: .now())
@@ -145,12 +146,12 @@ final class BridgeWriter {
                 break  // the MQTT client logs it and tries again
             }
         }
+        guard takenOver == nil else { return }  // stood down mid-batch: nothing more is decided or stored
         let now = MonotonicInstant.now()
         if let deadline = wakeTime(), now >= deadline { tick(at: now) }
         flush()
         forgetUnlistedUsers()
         advanceResync(at: now)
-        guard takenOver == nil else { return }
         advanceCatchUp(at: now)
         refreshStatisticsAfterResync(at: now)
     }
@@ -252,10 +253,8 @@ final class BridgeWriter {
         case .inputs:
             switch resync.claim {
             case claim?: claimConfirmed = true
-            case let other? where claimConfirmed:
-                standDown(other)
-                return
             case .some: break  // our claim was lost with the connection; it went out again before this replay
+                               // (another's after ours was confirmed stood this bridge down on arrival)
             case nil: publishClaim()  // a broker that lost its retained state
             }
             if let checkpoint = resync.checkpoint, checkpoint.epoch == store.epoch, checkpoint.sequence <= store.sequence {
@@ -422,7 +421,12 @@ final class BridgeWriter {
                 return
             }
             if message.topic == topics.claimTopic {
-                if message.retain { resync?.claim = BridgeClaim(payload: message.payload) }
+                guard message.retain else { return }
+                let replayed = BridgeClaim(payload: message.payload)
+                resync?.claim = replayed
+                // Once this process's claim was confirmed, another one's in a later replay means
+                // a newer bridge took this one's session over: stand down before anything else.
+                if claimConfirmed, let replayed, replayed != claim { standDown(replayed) }
                 return
             }
             if case .views? = resync?.stage {

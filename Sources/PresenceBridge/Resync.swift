@@ -59,10 +59,12 @@ struct Resync {
         lastReplayedAt = startedAt
     }
 
-    /// What to subscribe to for the current stage.
+    /// What to subscribe to for the current stage. The claim first: mosquitto queues each
+    /// filter's retained messages in the order of the SUBSCRIBE, so a bridge taken over reads
+    /// the newcomer's claim before the inputs and stands down at once (`BridgeWriter.receive`).
     var filters: [String] {
         switch stage {
-        case .inputs: [topics.inputFilter, topics.checkpointTopic, topics.claimTopic, syncTopic] + (shard == nil ? [] : topics.federatedInputFilters)
+        case .inputs: [topics.claimTopic, topics.checkpointTopic, topics.inputFilter, syncTopic] + (shard == nil ? [] : topics.federatedInputFilters)
         case .views: (viewerFilters ?? [topics.viewFilter] + (shard == nil ? [] : [topics.routedViewFilter])) + [syncTopic]
         }
     }
