@@ -35,6 +35,12 @@ struct AppliedInputs {
         }
     }
 
+    /// True when a payload (not a clearing) is noted as last applied for this input.
+    func hasApplied(user: Int32, kind: Int) -> Bool {
+        let index = Int(user) * 4 + kind
+        return index < digests.count && digests[index] != ViewDigest.deleted
+    }
+
     /// True when `digest` is the payload last applied for this input.
     func isApplied(user: Int32, kind: Int, digest: UInt64) -> Bool {
         let index = Int(user) * 4 + kind

@@ -472,13 +472,15 @@ final class BridgeWriter {
             return
         }
         // Settings and lists: a retained replay of the payload last applied is no news. A cleared
-        // one (an empty payload) is noted as none applied, so that the old payload sent again
-        // later is applied again.
-        var applied: (kind: Int, digest: UInt64)?
-        if address.device == nil, let kind = UserInputKind(rawValue: String(address.kind)) {
-            applied = (AppliedInputs.slot(kind), message.payload.isEmpty ? ViewDigest.deleted : ViewDigest.of(message.payload))
-            if !live, let user, let index = engine.userIndex(of: user), let applied,
-               appliedInputs.isApplied(user: index, kind: applied.kind, digest: applied.digest) {
+        // one (an empty payload, digest `deleted`) is noted as none applied, so that the old
+        // payload sent again later is applied again. The digest (a pass over up to 64 KiB) is
+        // taken only when needed: to compare a replay with a payload noted, or to note one applied.
+        let slot = address.device == nil ? UserInputKind(rawValue: String(address.kind)).map(AppliedInputs.slot) : nil
+        var digest: UInt64?
+        if !live, let slot, let user, let index = engine.userIndex(of: user), appliedInputs.hasApplied(user: index, kind: slot) {
+            let replayed = ViewDigest.of(message.payload)
+            digest = replayed
+            if appliedInputs.isApplied(user: index, kind: slot, digest: replayed) {
                 statistics.inputsApplied += 1
                 statistics.retainedUnchanged += 1
                 return
@@ -494,8 +496,8 @@ final class BridgeWriter {
         do {
             take(try engine.apply(input, live: live, at: now))
             statistics.inputsApplied += 1
-            if let applied, let user, let index = engine.userIndex(of: user) {
-                appliedInputs.note(AppliedInput(user: index, kind: applied.kind, digest: applied.digest))
+            if let slot, let user, let index = engine.userIndex(of: user) {
+                appliedInputs.note(AppliedInput(user: index, kind: slot, digest: digest ?? ViewDigest.of(message.payload)))
             }
         } catch {
             reject(error, topic: topic, notify: !federated)
