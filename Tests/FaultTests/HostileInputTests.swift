@@ -13,12 +13,14 @@ struct HostileInputTests {
         let http = try LocalBroker.freePort()
         try await FaultRun.run(arguments: ["--http", "127.0.0.1:\(http)"]) { run in
             let hostile = try await HostileInput(brokerURL: run.brokerURL, senders: run.scale.isFull ? 200 : 40)
+            run.fixture.onTearDown { await hostile.close() }  // on every path, a failed check's too
             let seconds = run.scale.isFull ? 120.0 : 8.0
             let bridgePID = run.bridge.value.pid
             let rssBefore = residentMiB(bridgePID) ?? 0
             let rejectedBefore = try await metric(http, "presence_bridge_inputs_rejected_total")
             // 25 per second each asked (the limit is 20/s, bursts of 40); a tenth of them flood.
             let stream = hostile.run(perSecond: 25)
+            run.fixture.onTearDown { stream.cancel() }
             var times: [Double] = []
             var peak = rssBefore
             let end = ContinuousClock.now + .seconds(seconds)

@@ -143,7 +143,20 @@ struct ViewsNotExact: Error, CustomStringConvertible {
     var problems: [String]
     var timeout: Duration
     var description: String {
-        "after \(timeout) the views still differ in \(problems.count) places: \(problems.prefix(8).joined(separator: "; "))"
+        "after \(timeout) the views still differ in \(problems.count) places (\(kinds)): \(problems.prefix(8).joined(separator: "; "))"
+    }
+
+    /// How many problems of each kind ("missing", "shows", "has no last seen", …), most first.
+    var kinds: String {
+        var counts: [String: Int] = [:]
+        for problem in problems {
+            let words = problem.split(separator: " ")
+            let kind = problem.contains("may not see") ? "last seen not allowed"
+                : problem.contains("has no last seen") ? "no last seen"
+                : words.first?.hasPrefix("presence/") == true ? words.dropFirst().first.map(String.init) ?? "" : words.first.map(String.init) ?? ""
+            counts[kind, default: 0] += 1
+        }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     }
 }
 
