@@ -11,18 +11,23 @@ cd "$(dirname "$0")/.."
 fuzz_seconds="${1:-600}"
 scripts/install-deps.sh
 swift build --build-tests
+# The bridge under test is the release build, as it runs in production (FAULTS_BRIDGE_BUILD=debug
+# for the tests' own); the tests, their load, their checker and the broker are the same either way.
+build="${FAULTS_BRIDGE_BUILD:-release}"
+swift build -c "$build" --product presence-bridge
+bridge="$(swift build -c "$build" --show-bin-path)/presence-bridge"
 report="$(mktemp /tmp/presence-faults-XXXXXX.jsonl)"
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 status=0
-PRESENCE_FAULTS=full PRESENCE_FAULTS_REPORT="$report" \
+PRESENCE_FAULTS=full PRESENCE_FAULTS_REPORT="$report" PRESENCE_BRIDGE_EXECUTABLE="$bridge" \
     swift test --skip-build --no-parallel --filter FaultTests || status=$?
 fuzz_line="$(scripts/fuzz.sh "$fuzz_seconds" 2>&1 | tail -1)" || status=$?
-python3 - "$report" "$started" "$fuzz_seconds" "$fuzz_line" <<'PY'
+python3 - "$report" "$started" "$fuzz_seconds" "$fuzz_line" "$build" <<'PY'
 import json, os, platform, sys
-report, started, fuzz_seconds, fuzz_line = sys.argv[1:5]
+report, started, fuzz_seconds, fuzz_line, build = sys.argv[1:6]
 rows = [json.loads(line) for line in open(report) if line.strip()]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"\nscripts/faults.sh, started {started}; {os.cpu_count()} cores ({cpu}), load average at the end {os.getloadavg()[0]:.1f}")
+print(f"\nscripts/faults.sh, started {started}; the bridge's {build} build; {os.cpu_count()} cores ({cpu}), load average at the end {os.getloadavg()[0]:.1f}")
 print("\n| fault | injected | checked | result | time to converge |")
 print("|---|---|---|---|---|")
 for row in rows:

@@ -3,8 +3,11 @@ import LocalBroker
 
 /// The `presence-bridge` executable built beside the test binary, run as a real process.
 public enum BridgeProcess {
-    /// The executable: next to the test bundle in the build folder.
+    /// The executable: `PRESENCE_BRIDGE_EXECUTABLE` when set (`scripts/faults.sh` runs the
+    /// fault suite against the release build so), else the one next to the test bundle in the
+    /// build folder.
     public static var executable: String {
+        if let chosen = ProcessInfo.processInfo.environment["PRESENCE_BRIDGE_EXECUTABLE"], !chosen.isEmpty { return chosen }
         let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
         var folder = testBinary.deletingLastPathComponent()
         // Inside an .xctest bundle on Darwin the binary sits deeper; walk up to the build folder.
