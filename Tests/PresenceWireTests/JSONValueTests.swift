@@ -42,6 +42,15 @@ struct JSONValueTests {
         #expect(throws: JSONSyntaxError.self) { try parse(nested(40, "1,")) }
         #expect(throws: JSONSyntaxError.self) { try parse(nested(40, "tru")) }
         #expect(throws: JSONSyntaxError(offset: 47, problem: #"duplicate key "k""#)) { try parse(nested(40, #"{"k":1,"k":2}"#)) }
+        #expect(throws: JSONSyntaxError(offset: 53, problem: #"duplicate key "a""#)) { try parse(nested(40, #"{"a":1,"b":2,"a":3}"#)) }
+        #expect(throws: JSONSyntaxError(offset: 53, problem: #"duplicate key "b""#)) { try parse(nested(40, #"{"a":1,"b":2,"b":3}"#)) }
+        // Objects beyond the depth too: one key per level, the same key at every level.
+        var objects = JSONValue.skipped
+        for _ in 0..<16 { objects = .object(["k": objects]) }
+        #expect(try parse(String(repeating: #"{"k":"#, count: 5_000) + "1" + String(repeating: "}", count: 5_000)) == objects)
+        #expect(try parse(nested(40, #"{"a":[],"b":{},"c":{"a":1}}"#)) == expected, "empty and nested containers beyond the depth")
+        #expect(throws: JSONSyntaxError.self) { try parse(nested(40, #"{"a":1]"#)) }
+        #expect(throws: JSONSyntaxError.self) { try parse(nested(40, #"{"a"}"#)) }
         #expect(throws: JSONSyntaxError.self) { try parse(String(repeating: "[", count: 30_000)) }
     }
 
